@@ -1,0 +1,203 @@
+package io.chartgate.cli;
+
+import io.chartgate.config.ClientAuth;
+import io.chartgate.config.ConfigException;
+import io.chartgate.config.ConfigLoader;
+import io.chartgate.config.FileUpstreamConfig;
+import io.chartgate.config.GatewayConfig;
+import io.chartgate.config.RouteConfig;
+import io.chartgate.identity.ClientIdentity;
+import io.chartgate.identity.IdentityExtractor;
+import io.chartgate.policy.Access;
+import io.chartgate.policy.CanonicalPath;
+import io.chartgate.policy.Decision;
+import io.chartgate.policy.Policy;
+import io.chartgate.tls.Certificates;
+import io.chartgate.tls.PemLoader;
+import io.chartgate.tls.TlsException;
+import io.chartgate.upstream.Router;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code chartgate policy explain}: what the gateway would decide for a certificate, method and path, step by
+ * step as a request goes (trust, canonical path, route, access, policy), and why. Exit 0 when allowed,
+ * 1 when refused at any step, 2 on bad input (an unusable configuration or certificate file).
+ */
+@Command(name = "explain", mixinStandardHelpOptions = true,
+        description = "Explain the decision for a client certificate, method and path.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:allowed", "1:denied (or refused before the policy: TLS, path, route, method)",
+            "2:bad input (configuration or certificate unusable)"})
+final class PolicyExplainCommand implements Callable<Integer> {
+
+    private static final int ALLOWED = 0;
+    private static final int DENIED = 1;
+    private static final int BAD_INPUT = 2;
+
+    private final CliContext context;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true, description = "The configuration file.")
+    Path config;
+
+    @Option(names = "--cert", paramLabel = "PEM", description = "The client certificate (PEM; the first one is used). "
+            + "Without it the request is anonymous.")
+    Path cert;
+
+    @Option(names = {"-X", "--method"}, paramLabel = "METHOD", defaultValue = "GET",
+            description = "The HTTP method (default: ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = "--path", paramLabel = "TARGET", required = true,
+            description = "The request target as sent, e.g. /api/charts or /charts/x.tgz?y=1.")
+    String path;
+
+    PolicyExplainCommand(CliContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        GatewayConfig loaded;
+        Policy policy;
+        try {
+            loaded = new ConfigLoader(context.env()).load(config);
+            policy = Policy.compile(loaded.policy());
+        } catch (ConfigException e) {
+            ConfigCheckCommand.printErrors(err, config, e);
+            return BAD_INPUT;
+        }
+        if (!method.matches("[A-Za-z]+")) {
+            err.println("chartgate: \"" + method + "\" is not an HTTP method");
+            return BAD_INPUT;
+        }
+        String httpMethod = method.toUpperCase(java.util.Locale.ROOT);
+        ClientIdentity identity = ClientIdentity.ANONYMOUS;
+        String refusal = null;
+        if (cert != null) {
+            X509Certificate certificate;
+            try {
+                certificate = PemLoader.certificates(cert).get(0);
+            } catch (TlsException e) {
+                err.println("chartgate: " + e.getMessage());
+                return BAD_INPUT;
+            }
+            identity = IdentityExtractor.fromCertificate(certificate);
+            printIdentity(out, identity);
+            refusal = trust(out, certificate, loaded.server().tls().clientCaFile());
+        } else {
+            out.println("identity     anonymous (no certificate)");
+            if (loaded.server().tls().clientAuth() == ClientAuth.REQUIRED) {
+                refusal = "refused in the TLS handshake: clientAuth is required and no certificate was given";
+            }
+        }
+
+        out.println("request");
+        row(out, "method", httpMethod);
+        row(out, "target", path);
+        if (refusal != null) {
+            return decide(out, refusal);
+        }
+        CanonicalPath canonical;
+        CanonicalPath.Result parsed = CanonicalPath.parse(path);
+        if (parsed instanceof CanonicalPath.Rejected rejected) {
+            return decide(out, "400 bad_request: " + rejected.reason());
+        }
+        canonical = ((CanonicalPath.Canonical) parsed).path();
+        row(out, "canonical", canonical.path());
+        Optional<RouteConfig> route = new Router(loaded.routes()).route(canonical);
+        if (route.isEmpty()) {
+            return decide(out, "404 no_route: no route prefix matches " + canonical.path());
+        }
+        row(out, "route", route.get().name() + " (prefix " + route.get().prefix() + ", " + route.get().upstream().type()
+                + " upstream, path " + Router.remainder(route.get(), canonical) + ")");
+        Access access = Access.ofMethod(httpMethod);
+        if (access == null) {
+            return decide(out, "405 method_not_allowed: " + httpMethod + " is neither a read nor a write");
+        }
+        row(out, "access", access.label());
+        out.println("rules");
+        List<Policy.RuleVerdict> verdicts = policy.explain(identity, access, canonical);
+        if (verdicts.isEmpty()) {
+            out.println("  (none: the policy has no rules, so everything is denied)");
+        }
+        int width = verdicts.stream().mapToInt(v -> v.rule().length()).max().orElse(0);
+        for (Policy.RuleVerdict v : verdicts) {
+            out.printf("  %-" + width + "s  %s%n", v.rule(), v.detail());
+        }
+        Decision decision = policy.decide(identity, access, canonical);
+        if (!decision.allowed()) {
+            return decide(out, "403 forbidden: " + decision.reason());
+        }
+        if (access == Access.WRITE && route.get().upstream() instanceof FileUpstreamConfig) {
+            return decide(out, "405 method_not_allowed: route " + route.get().name() + " is a read-only file upstream");
+        }
+        out.println("decision     ALLOWED by rule " + decision.rule());
+        return ALLOWED;
+    }
+
+    private static int decide(PrintWriter out, String why) {
+        out.println("decision     DENIED: " + why);
+        return DENIED;
+    }
+
+    /** Checks the certificate as the handshake would (issuer, validity); returns the refusal or null. */
+    private static String trust(PrintWriter out, X509Certificate certificate, Path clientCaFile) {
+        List<X509Certificate> cas;
+        try {
+            cas = PemLoader.certificates(clientCaFile);
+        } catch (TlsException e) {
+            row(out, "trust", "not checked (" + e.getMessage() + ")");
+            return null;
+        }
+        X509Certificate issuer = Certificates.issuer(certificate, cas);
+        if (issuer == null) {
+            row(out, "trust", "NOT issued by a CA in " + clientCaFile.getFileName());
+            return "refused in the TLS handshake: unknown certificate authority";
+        }
+        String validity = Certificates.validityProblem(certificate, Instant.now());
+        if (validity != null) {
+            row(out, "trust", validity);
+            return "refused in the TLS handshake: " + validity;
+        }
+        row(out, "trust", "issued by " + issuer.getSubjectX500Principal().getName() + " (CRLs not checked here)");
+        return null;
+    }
+
+    private static void printIdentity(PrintWriter out, ClientIdentity id) {
+        out.println("identity");
+        row(out, "subject", id.subject().rfc4514());
+        row(out, "cn", id.cn() == null ? "-" : id.cn());
+        row(out, "ou", list(id.ou()));
+        row(out, "o", list(id.o()));
+        row(out, "san dns", list(id.sanDns()));
+        row(out, "san uri", list(id.sanUri()));
+        row(out, "san email", list(id.sanEmail()));
+        row(out, "san ip", list(id.sanIp()));
+        row(out, "fingerprint", id.fingerprint());
+        row(out, "issuer", id.issuer().rfc4514());
+        row(out, "serial", id.serial());
+        row(out, "not after", String.valueOf(id.notAfter()));
+    }
+
+    private static String list(List<String> values) {
+        return values.isEmpty() ? "-" : String.join(", ", values);
+    }
+
+    private static void row(PrintWriter out, String name, String value) {
+        out.printf("  %-11s  %s%n", name, value);
+    }
+}

@@ -1,0 +1,28 @@
+package io.chartgate.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * An HTTP(S) upstream such as ChartMuseum or a static server. {@code auth} and {@code caFile} may be null.
+ * {@code url} has no query or fragment; its path replaces the route prefix.
+ */
+public record HttpUpstreamConfig(
+        URI url,
+        UpstreamAuth auth,
+        Path caFile,
+        int connectTimeoutMs,
+        int responseTimeoutMs,
+        boolean rewriteIndexUrls,
+        List<String> indexUrlPrefixes) implements UpstreamConfig {
+
+    public HttpUpstreamConfig {
+        indexUrlPrefixes = List.copyOf(indexUrlPrefixes);
+    }
+
+    @Override
+    public String type() {
+        return "http";
+    }
+}

@@ -1,0 +1,33 @@
+package io.chartgate.config;
+
+import java.net.URI;
+import java.util.List;
+
+/**
+ * An S3 bucket the gateway signs requests to with SigV4. Credentials come from the file or, when it names
+ * none, from the standard AWS environment variables at load time; {@code sessionToken} may be null.
+ * {@code keyPrefix} is empty or ends with '/'.
+ */
+public record S3UpstreamConfig(
+        URI endpoint,
+        String bucket,
+        String region,
+        boolean pathStyle,
+        String keyPrefix,
+        Secret accessKeyId,
+        Secret secretAccessKey,
+        Secret sessionToken,
+        int connectTimeoutMs,
+        int responseTimeoutMs,
+        boolean rewriteIndexUrls,
+        List<String> indexUrlPrefixes) implements UpstreamConfig {
+
+    public S3UpstreamConfig {
+        indexUrlPrefixes = List.copyOf(indexUrlPrefixes);
+    }
+
+    @Override
+    public String type() {
+        return "s3";
+    }
+}

@@ -1,0 +1,19 @@
+package io.chartgate.config;
+
+import java.net.URI;
+import java.util.List;
+
+/** The client-facing TLS server. {@code publicUrl} may be null (then derived from the request's Host). */
+public record ServerConfig(
+        String host,
+        int port,
+        URI publicUrl,
+        TlsConfig tls,
+        Limits limits,
+        ForwardClientCert forwardClientCert,
+        List<Cidr> trustedProxies) {
+
+    public ServerConfig {
+        trustedProxies = List.copyOf(trustedProxies);
+    }
+}

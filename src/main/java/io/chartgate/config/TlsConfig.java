@@ -1,0 +1,41 @@
+package io.chartgate.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The server's TLS material and client-certificate rules. The server key comes either from
+ * {@code certFile} + {@code keyFile} (PEM) or from {@code keyStoreFile} (PKCS#12); exactly one is set.
+ * Paths are absolute (resolved against the configuration file's directory).
+ */
+public record TlsConfig(
+        Path certFile,
+        Path keyFile,
+        Secret keyPassword,
+        Path keyStoreFile,
+        Secret keyStorePassword,
+        Path clientCaFile,
+        ClientAuth clientAuth,
+        List<Path> crlFiles,
+        CrlStale crlStale,
+        List<String> protocols) {
+
+    public static final List<String> SUPPORTED_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+    public TlsConfig {
+        crlFiles = List.copyOf(crlFiles);
+        protocols = List.copyOf(protocols);
+    }
+
+    /** Every file this configuration names, for reload watching and for {@code config check}. */
+    public List<Path> files() {
+        var files = new java.util.ArrayList<Path>();
+        for (Path p : new Path[] {certFile, keyFile, keyStoreFile, clientCaFile}) {
+            if (p != null) {
+                files.add(p);
+            }
+        }
+        files.addAll(crlFiles);
+        return files;
+    }
+}
