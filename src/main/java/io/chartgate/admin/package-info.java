@@ -1,0 +1,2 @@
+/** The plain-HTTP admin server: /metrics, /healthz, /readyz and POST /-/reload. */
+package io.chartgate.admin;
