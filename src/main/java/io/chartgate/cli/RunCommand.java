@@ -1,16 +1,12 @@
 package io.chartgate.cli;
 
-import io.chartgate.config.ConfigException;
-import io.chartgate.config.ConfigLoader;
-import io.chartgate.server.CompiledConfig;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code chartgate run --config F}: validates the configuration and runs the gateway. */
+/** {@code chartgate run --config F}: runs the gateway until SIGTERM or SIGINT, then stops gracefully (exit 0). */
 @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the gateway.")
 final class RunCommand implements Callable<Integer> {
 
@@ -29,14 +25,6 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try {
-            CompiledConfig.compile(new ConfigLoader(context.env()).load(config), Instant.now());
-        } catch (ConfigException e) {
-            ConfigCheckCommand.printErrors(spec.commandLine().getErr(), config, e);
-            return 1;
-        }
-        spec.commandLine().getErr().println("chartgate: " + config + " is valid, but serving is not yet available in this build "
-                + "(the gateway lands with the issue \"The gateway\")");
-        return 1;
+        return Serving.serve(context, config, spec.commandLine().getErr(), gateway -> { });
     }
 }

@@ -104,7 +104,7 @@ public final class ConfigLoader {
             }
             return null;
         }
-        n.allowOnly("host", "port", "publicUrl", "tls", "limits", "forwardClientCert", "trustedProxies");
+        n.allowOnly("host", "port", "publicUrl", "tls", "limits", "forwardClientCert", "trustedProxies", "shutdownGraceSeconds");
         String host = n.get("host").string("0.0.0.0");
         int port = n.get("port").integer(8443, 0, 65535);
         URI publicUrl = n.get("publicUrl").url(false, "https", "http");
@@ -124,7 +124,8 @@ public final class ConfigLoader {
             }
         }
         return new ServerConfig(host, port, publicUrl, tls(n.get("tls")), limits(n.get("limits")),
-                n.get("forwardClientCert").enumValue(ForwardClientCert.class, ForwardClientCert.XFCC), proxies);
+                n.get("forwardClientCert").enumValue(ForwardClientCert.class, ForwardClientCert.XFCC), proxies,
+                n.get("shutdownGraceSeconds").integer(30, 0, 3600));
     }
 
     private TlsConfig tls(ConfigNode n) {

@@ -3,7 +3,10 @@ package io.chartgate.config;
 import java.net.URI;
 import java.util.List;
 
-/** The client-facing TLS server. {@code publicUrl} may be null (then derived from the request's Host). */
+/**
+ * The client-facing TLS server. {@code publicUrl} may be null (then derived from the request's Host);
+ * {@code shutdownGraceSeconds} bounds how long in-flight requests may finish on SIGTERM.
+ */
 public record ServerConfig(
         String host,
         int port,
@@ -11,7 +14,8 @@ public record ServerConfig(
         TlsConfig tls,
         Limits limits,
         ForwardClientCert forwardClientCert,
-        List<Cidr> trustedProxies) {
+        List<Cidr> trustedProxies,
+        int shutdownGraceSeconds) {
 
     public ServerConfig {
         trustedProxies = List.copyOf(trustedProxies);

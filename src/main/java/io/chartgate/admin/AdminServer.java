@@ -1,0 +1,50 @@
+package io.chartgate.admin;
+
+import io.chartgate.metrics.GatewayMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import java.util.function.Supplier;
+
+/**
+ * The plain-HTTP admin server, loopback by default: {@code /healthz} (the process answers), {@code /readyz}
+ * (certificates loaded and every upstream answered the last probe) and {@code /metrics} (Prometheus text).
+ */
+public final class AdminServer {
+
+    private final HttpServer server;
+
+    private AdminServer(HttpServer server) {
+        this.server = server;
+    }
+
+    /** @param readiness null when ready, else why not */
+    public static Future<AdminServer> start(Vertx vertx, String host, int port, GatewayMetrics metrics,
+            Supplier<String> readiness) {
+        Router router = Router.router(vertx);
+        router.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
+        router.get("/readyz").handler(ctx -> {
+            String notReady = readiness.get();
+            if (notReady == null) {
+                ctx.json(new JsonObject().put("status", "ready"));
+            } else {
+                ctx.response().setStatusCode(503);
+                ctx.json(new JsonObject().put("status", "not_ready").put("reason", notReady));
+            }
+        });
+        router.get("/metrics").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(metrics.scrape()));
+        return vertx.createHttpServer().requestHandler(router).listen(port, host).map(AdminServer::new);
+    }
+
+    public int port() {
+        return server.actualPort();
+    }
+
+    public Future<Void> close() {
+        return server.close();
+    }
+}

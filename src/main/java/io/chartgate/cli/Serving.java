@@ -1,0 +1,86 @@
+package io.chartgate.cli;
+
+import io.chartgate.config.ConfigException;
+import io.chartgate.config.ConfigLoader;
+import io.chartgate.metrics.GatewayMetrics;
+import io.chartgate.proxy.AccessLog;
+import io.chartgate.server.CompiledConfig;
+import io.chartgate.server.Gateway;
+import io.vertx.core.Vertx;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import sun.misc.Signal;
+
+/**
+ * Runs a gateway until SIGTERM or SIGINT, then shuts it down gracefully and returns 0: what {@code run} and
+ * {@code demo} share. Signals are handled (not left to shutdown hooks) so a clean stop exits 0.
+ */
+final class Serving {
+
+    private Serving() {
+    }
+
+    /**
+     * @param started called once the gateway listens (demo prints its instructions there)
+     * @return the exit code: 0 after a signal, 1 when the configuration or a port is unusable
+     */
+    static int serve(CliContext context, Path configFile, PrintWriter err, Consumer<Gateway> started) {
+        CompiledConfig compiled;
+        try {
+            compiled = CompiledConfig.compile(new ConfigLoader(context.env()).load(configFile), Instant.now());
+        } catch (ConfigException e) {
+            ConfigCheckCommand.printErrors(err, configFile, e);
+            return 1;
+        }
+        compiled.tls().warnings().forEach(w -> err.println("warning: " + w));
+        Vertx vertx = Vertx.vertx();
+        AccessLog accessLog = new AccessLog(new FileOutputStream(FileDescriptor.out));
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(vertx, compiled, accessLog, new GatewayMetrics())
+                    .await(30, TimeUnit.SECONDS);
+        } catch (ConfigException e) {
+            ConfigCheckCommand.printErrors(err, configFile, e);
+            accessLog.close();
+            vertx.close();
+            return 1;
+        } catch (Exception e) {
+            err.println("chartgate: cannot start: " + e.getMessage());
+            accessLog.close();
+            vertx.close();
+            return 1;
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), signal -> stop.countDown());
+        Signal.handle(new Signal("INT"), signal -> stop.countDown());
+        err.println("chartgate: listening on https://" + compiled.config().server().host() + ":" + gateway.port()
+                + ", admin on http://" + compiled.config().admin().host() + ":" + gateway.adminPort());
+        err.flush();
+        started.accept(gateway);
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        err.println("chartgate: stopping; letting in-flight requests finish");
+        err.flush();
+        int grace = compiled.config().server().shutdownGraceSeconds();
+        try {
+            gateway.close().await(grace + 5L, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            err.println("chartgate: shutdown did not finish cleanly: " + e.getMessage());
+        }
+        try {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            err.println("chartgate: the event loops did not stop cleanly: " + e.getMessage());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,57 @@
+package io.chartgate.proxy;
+
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The one renderer of gateway errors: {@code {"error", "message", "requestId"}} as JSON, and the same short
+ * reason in the HTTP reason phrase, because helm prints only the status line. Never a stack trace.
+ */
+public final class ErrorRenderer {
+
+    private static final int MAX_REASON = 200;
+
+    private ErrorRenderer() {
+    }
+
+    /**
+     * Sends the error unless a response is already under way. With {@code close}, the connection is closed
+     * once the response is written (for a request whose body was not read, or one the codec could not parse).
+     */
+    public static void send(HttpServerResponse response, GatewayError error, String message, String requestId, boolean close) {
+        if (response.headWritten() || response.ended() || response.closed()) {
+            return;
+        }
+        String body = new JsonObject()
+                .put("error", error.code())
+                .put("message", message)
+                .put("requestId", requestId)
+                .encode();
+        response.setStatusCode(error.status())
+                .setStatusMessage(reasonPhrase(message))
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+        if (requestId != null) {
+            response.putHeader(ForwardedHeaders.REQUEST_ID, requestId);
+        }
+        if (close) {
+            response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+        }
+        response.end(body).onComplete(ar -> {
+            if (close) {
+                response.reset();
+            }
+        });
+    }
+
+    /** Printable ASCII only, one line, bounded: what a reason phrase may carry. */
+    static String reasonPhrase(String message) {
+        StringBuilder out = new StringBuilder(Math.min(message.length(), MAX_REASON));
+        for (int i = 0; i < message.length() && out.length() < MAX_REASON; i++) {
+            char c = message.charAt(i);
+            out.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,49 @@
+package io.chartgate.proxy;
+
+import io.chartgate.config.RouteConfig;
+import io.chartgate.identity.ClientIdentity;
+import io.chartgate.policy.Access;
+import io.chartgate.policy.CanonicalPath;
+import io.chartgate.policy.Decision;
+import io.vertx.core.http.HttpServerRequest;
+import java.security.cert.X509Certificate;
+
+/**
+ * One request on its way through the gateway: what each step learned (identity, canonical path, route,
+ * access, decision), for the next step, the access log and the metrics. Confined to one event loop.
+ */
+final class Exchange {
+
+    final HttpServerRequest request;
+    final String requestId;
+    final long startNanos = System.nanoTime();
+    final ClientIdentity identity;
+    /** The verified client certificate, or null for an anonymous client. */
+    final X509Certificate certificate;
+    CanonicalPath path;
+    RouteConfig route;
+    Access access;
+    Decision decision;
+    long bytesIn;
+    boolean finished;
+
+    Exchange(HttpServerRequest request, String requestId, ClientIdentity identity, X509Certificate certificate) {
+        this.request = request;
+        this.requestId = requestId;
+        this.identity = identity;
+        this.certificate = certificate;
+    }
+
+    /** allowed or denied once the policy ran; rejected when the request was refused before it. */
+    String outcome() {
+        return decision == null ? "rejected" : decision.allowed() ? "allowed" : "denied";
+    }
+
+    /**
+     * Answers with a gateway error. When the request body was not read, the connection is closed after the
+     * response rather than reading a body nobody wants.
+     */
+    void fail(GatewayError error, String message) {
+        ErrorRenderer.send(request.response(), error, message, requestId, !request.isEnded());
+    }
+}

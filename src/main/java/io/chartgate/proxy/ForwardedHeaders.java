@@ -1,0 +1,132 @@
+package io.chartgate.proxy;
+
+import io.chartgate.config.Cidr;
+import io.chartgate.config.ForwardClientCert;
+import io.chartgate.identity.ClientIdentity;
+import io.chartgate.upstream.HopByHop;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * The headers an upstream receives: the client's, minus hop-by-hop headers and every identity or
+ * forwarding header a client could spoof, plus the ones only the gateway may set ({@code X-Forwarded-*},
+ * {@code X-Request-Id}, and the verified client certificate per {@code forwardClientCert}).
+ */
+public final class ForwardedHeaders {
+
+    public static final String REQUEST_ID = "X-Request-Id";
+    static final String XFCC = "X-Forwarded-Client-Cert";
+    static final String CLIENT_CERT = "Client-Cert";
+
+    private static final Pattern SANE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+    private ForwardedHeaders() {
+    }
+
+    /** The client's request id when it is sane (short, plain characters), else null. */
+    public static String saneRequestId(String candidate) {
+        return candidate != null && SANE_REQUEST_ID.matcher(candidate).matches() ? candidate : null;
+    }
+
+    /** Whether a client-sent header must never reach an upstream because only the gateway may assert it. */
+    static boolean isSpoofable(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        return n.equals("x-forwarded-client-cert") || n.equals("client-cert") || n.equals("client-cert-chain")
+                || n.startsWith("x-client-cert") || n.startsWith("x-ssl-client") || n.equals("x-forwarded-for")
+                || n.equals("x-forwarded-proto") || n.equals("x-forwarded-host") || n.equals("x-forwarded-port")
+                || n.equals("forwarded") || n.equals("x-real-ip") || n.equals("x-request-id");
+    }
+
+    /**
+     * Builds the upstream's request headers. {@code Host}, {@code Content-Length} and credentials are the
+     * upstream adapter's to set.
+     */
+    public static MultiMap forUpstream(HttpServerRequest request, ClientIdentity identity, X509Certificate certificate,
+            ForwardClientCert mode, List<Cidr> trustedProxies, String requestId) {
+        MultiMap in = request.headers();
+        MultiMap out = MultiMap.caseInsensitiveMultiMap();
+        out.addAll(in);
+        HopByHop.strip(out);
+        for (String name : in.names()) {
+            if (isSpoofable(name)) {
+                out.remove(name);
+            }
+        }
+        out.remove("host");
+        out.remove("content-length");
+        out.remove("expect");
+
+        String peer = request.connection().remoteAddress().hostAddress();
+        String forwardedFor = peer;
+        if (isTrusted(peer, trustedProxies)) {
+            List<String> previous = in.getAll("x-forwarded-for");
+            if (!previous.isEmpty()) {
+                forwardedFor = String.join(", ", previous) + ", " + peer;
+            }
+        }
+        out.set("X-Forwarded-For", forwardedFor);
+        out.set("X-Forwarded-Proto", "https");
+        if (request.authority() != null) {
+            out.set("X-Forwarded-Host", request.authority().toString());
+        }
+        out.set(REQUEST_ID, requestId);
+        if (certificate != null && !identity.isAnonymous()) {
+            if (mode == ForwardClientCert.XFCC || mode == ForwardClientCert.BOTH) {
+                out.set(XFCC, xfcc(identity));
+            }
+            if (mode == ForwardClientCert.RFC9440 || mode == ForwardClientCert.BOTH) {
+                out.set(CLIENT_CERT, rfc9440(certificate));
+            }
+        }
+        return out;
+    }
+
+    /** Envoy's form: {@code Hash=…;Subject="…";URI=…;DNS=…}. */
+    static String xfcc(ClientIdentity id) {
+        StringBuilder out = new StringBuilder("Hash=").append(id.fingerprint());
+        out.append(";Subject=\"").append(id.subject().rfc4514().replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+        for (String uri : id.sanUri()) {
+            out.append(";URI=").append(quoteIfNeeded(uri));
+        }
+        for (String dns : id.sanDns()) {
+            out.append(";DNS=").append(quoteIfNeeded(dns));
+        }
+        return out.toString();
+    }
+
+    /** RFC 9440: the DER certificate as a structured-field byte sequence. */
+    static String rfc9440(X509Certificate certificate) {
+        try {
+            return ":" + Base64.getEncoder().encodeToString(certificate.getEncoded()) + ":";
+        } catch (CertificateEncodingException e) {
+            throw new IllegalStateException("a verified certificate cannot be encoded", e);
+        }
+    }
+
+    private static String quoteIfNeeded(String value) {
+        if (value.indexOf(',') < 0 && value.indexOf(';') < 0 && value.indexOf('=') < 0 && value.indexOf('"') < 0) {
+            return value;
+        }
+        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    private static boolean isTrusted(String peer, List<Cidr> trustedProxies) {
+        if (trustedProxies.isEmpty() || peer == null) {
+            return false;
+        }
+        try {
+            InetAddress address = InetAddress.getByName(peer);
+            return trustedProxies.stream().anyMatch(c -> c.contains(address));
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.chartgate.tls;
+
+import io.chartgate.config.ClientAuth;
+import io.chartgate.config.TlsConfig;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.ServerSSLOptions;
+import io.vertx.core.net.TrustOptions;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertStore;
+import java.security.cert.CollectionCertStoreParameters;
+import java.security.cert.PKIXBuilderParameters;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509CertSelector;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import javax.net.ssl.CertPathTrustManagerParameters;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * The only place that builds Vert.x SSL options: the server key and chain, the trusted client CAs (whose
+ * names the CertificateRequest advertises, so Go clients such as helm offer their certificate), CRLs
+ * checked during PKIX validation, the protocols, and AEAD-only cipher suites.
+ */
+public final class SslOptionsMapper {
+
+    /** AEAD suites only: TLS 1.3's, then TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305. */
+    static final List<String> CIPHER_SUITES = List.of(
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    private SslOptionsMapper() {
+    }
+
+    /**
+     * @param rejections told of every client certificate the handshake refuses
+     */
+    public static ServerSSLOptions serverOptions(TlsConfig config, TlsMaterial material, Clock clock,
+            Consumer<HandshakeRejection> rejections) {
+        ServerSSLOptions options = new ServerSSLOptions()
+                .setKeyCertOptions(keyCert(material))
+                .setTrustOptions(trust(config, material, clock, rejections))
+                .setClientAuth(config.clientAuth() == ClientAuth.REQUIRED
+                        ? io.vertx.core.http.ClientAuth.REQUIRED : io.vertx.core.http.ClientAuth.REQUEST)
+                .setEnabledSecureTransportProtocols(new LinkedHashSet<>(config.protocols()));
+        CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
+        return options;
+    }
+
+    private static KeyCertOptions keyCert(TlsMaterial material) {
+        try {
+            char[] password = new char[0];
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("server", material.serverKey(), password, material.serverChain().toArray(new X509Certificate[0]));
+            KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            factory.init(store, password);
+            return KeyCertOptions.wrap(factory);
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException("cannot build the server key manager", e);
+        }
+    }
+
+    private static TrustOptions trust(TlsConfig config, TlsMaterial material, Clock clock,
+            Consumer<HandshakeRejection> rejections) {
+        try {
+            Set<TrustAnchor> anchors = new HashSet<>();
+            for (X509Certificate ca : material.clientCas()) {
+                anchors.add(new TrustAnchor(ca, null));
+            }
+            PKIXBuilderParameters params = new PKIXBuilderParameters(anchors, new X509CertSelector());
+            // Revocation is ours: the JDK's own checking would demand a CRL for every CA.
+            params.setRevocationEnabled(false);
+            params.addCertPathChecker(new RevocationChecker(material.crls(), config.crlStale(), clock));
+            params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(material.crls())));
+            TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
+            factory.init(new CertPathTrustManagerParameters(params));
+            for (TrustManager tm : factory.getTrustManagers()) {
+                if (tm instanceof X509ExtendedTrustManager pkix) {
+                    return TrustOptions.wrap(new ObservingTrustManager(pkix, rejections));
+                }
+            }
+            throw new IllegalStateException("the PKIX trust manager factory made no X509 trust manager");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot build the client-certificate trust manager", e);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package io.chartgate.upstream;
+
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.streams.ReadStream;
+import java.util.Locale;
+import java.util.Set;
+
+/** Streams bodies between the client and an upstream with backpressure, never buffering one. */
+public final class ResponseRelay {
+
+    private ResponseRelay() {
+    }
+
+    /**
+     * Pipes the client's body into {@code outgoing} (or ends it when there is none). Fails with
+     * {@link UpstreamException.Kind#TOO_LARGE} past the limit, for a declared length before anything is sent.
+     */
+    public static Future<Void> sendBody(UpstreamRequest upstream, HttpClientRequest outgoing) {
+        HttpServerRequest request = upstream.request();
+        String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        boolean chunked = request.headers().contains(HttpHeaders.TRANSFER_ENCODING, "chunked", true);
+        if (declared == null && !chunked) {
+            return outgoing.end();
+        }
+        if (declared != null) {
+            long length = Long.parseLong(declared.trim());
+            if (length > upstream.maxBodyBytes()) {
+                return Future.failedFuture(new UpstreamException(UpstreamException.Kind.TOO_LARGE,
+                        "the request body of " + length + " bytes is larger than " + upstream.maxBodyBytes() + " bytes"));
+            }
+            outgoing.putHeader(HttpHeaders.CONTENT_LENGTH, declared.trim());
+        } else {
+            outgoing.setChunked(true);
+        }
+        if (request.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) {
+            request.response().writeContinue();
+        }
+        ReadStream<Buffer> body = new CountingReadStream(request, upstream.maxBodyBytes(), upstream.bytesIn());
+        return body.pipe().endOnFailure(false).to(outgoing);
+    }
+
+    /**
+     * Copies the upstream's status and end-to-end headers to the client and pipes the body. If the upstream
+     * fails mid-body, the client's connection is reset, so the truncation shows.
+     */
+    public static Future<Void> relay(HttpServerRequest request, HttpClientResponse response) {
+        HttpServerResponse out = request.response();
+        if (out.closed() || out.ended()) {
+            return Future.succeededFuture();
+        }
+        out.setStatusCode(response.statusCode());
+        if (response.statusMessage() != null) {
+            out.setStatusMessage(response.statusMessage());
+        }
+        copyEndToEnd(response.headers(), out.headers());
+        String length = response.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length == null && !request.method().name().equals("HEAD") && response.statusCode() != 204
+                && response.statusCode() != 304) {
+            out.setChunked(true);
+        }
+        return response.pipe().endOnFailure(false).to(out).recover(cause -> {
+            out.reset();
+            return Future.succeededFuture();
+        });
+    }
+
+    /** Copies every header except hop-by-hop ones and those the {@code Connection} header names. */
+    public static void copyEndToEnd(MultiMap from, MultiMap to) {
+        Set<String> named = new java.util.HashSet<>();
+        for (String connection : from.getAll(HttpHeaders.CONNECTION)) {
+            for (String name : connection.split(",")) {
+                named.add(name.trim().toLowerCase(Locale.ROOT));
+            }
+        }
+        for (var entry : from) {
+            String name = entry.getKey().toLowerCase(Locale.ROOT);
+            if (!HopByHop.HEADERS.contains(name) && !named.contains(name)) {
+                to.add(entry.getKey(), entry.getValue());
+            }
+        }
+    }
+}

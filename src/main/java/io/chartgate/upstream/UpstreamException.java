@@ -1,0 +1,28 @@
+package io.chartgate.upstream;
+
+/** Why an upstream exchange failed before any response reached the client. */
+public final class UpstreamException extends RuntimeException {
+
+    /** What went wrong, in the gateway's error vocabulary. */
+    public enum Kind {
+        /** No connection could be made, or it broke before the response headers (502). */
+        UNAVAILABLE,
+        /** The response headers did not arrive within {@code responseTimeoutMs} (504). */
+        TIMEOUT,
+        /** The request body crossed {@code maxBodyBytes} (413). */
+        TOO_LARGE,
+        /** The upstream cannot take this method, e.g. a write to a file upstream (405). */
+        METHOD_NOT_ALLOWED
+    }
+
+    private final Kind kind;
+
+    public UpstreamException(Kind kind, String message) {
+        super(message, null, false, false);
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+}
