@@ -76,6 +76,7 @@ public final class Gateway {
                 .setHost(config.server().host())
                 .setPort(config.server().port())
                 .setSsl(true)
+                .setSslEngineOptions(SslOptionsMapper.engine())
                 .setKeyCertOptions(ssl.getKeyCertOptions())
                 .setTrustOptions(ssl.getTrustOptions())
                 .setClientAuth(ssl.getClientAuth())
@@ -165,7 +166,8 @@ public final class Gateway {
             }
         }
         String message = String.valueOf(failure.getMessage()).toLowerCase(java.util.Locale.ROOT);
-        if (message.contains("empty client certificate chain") || message.contains("null cert chain")) {
+        if (message.contains("empty client certificate chain") || message.contains("null cert chain")
+                || message.contains("peer_did_not_return_a_certificate") || message.contains("certificate_required")) {
             return "no_certificate";
         }
         if (message.contains("protocol") || message.contains("cipher") || message.contains("unsupported")) {

@@ -1,5 +1,7 @@
 package io.chartgate.tls;
 
+import io.netty.handler.ssl.OpenSslCertificateException;
+import io.netty.internal.tcnative.CertificateVerifier;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -28,8 +30,7 @@ final class ObservingTrustManager extends X509ExtendedTrustManager {
             delegate.checkClientTrusted(chain, authType, engine);
         } catch (CertificateException e) {
             String remote = engine == null || engine.getPeerHost() == null ? null : engine.getPeerHost() + ":" + engine.getPeerPort();
-            report(remote, chain, e);
-            throw e;
+            throw report(remote, chain, e);
         }
     }
 
@@ -38,8 +39,7 @@ final class ObservingTrustManager extends X509ExtendedTrustManager {
         try {
             delegate.checkClientTrusted(chain, authType, socket);
         } catch (CertificateException e) {
-            report(socket == null ? null : String.valueOf(socket.getRemoteSocketAddress()), chain, e);
-            throw e;
+            throw report(socket == null ? null : String.valueOf(socket.getRemoteSocketAddress()), chain, e);
         }
     }
 
@@ -48,14 +48,28 @@ final class ObservingTrustManager extends X509ExtendedTrustManager {
         try {
             delegate.checkClientTrusted(chain, authType);
         } catch (CertificateException e) {
-            report(null, chain, e);
-            throw e;
+            throw report(null, chain, e);
         }
     }
 
-    private void report(String remote, X509Certificate[] chain, CertificateException e) {
-        listener.accept(new HandshakeRejection(remote, chain.length == 0 ? null : chain[0], HandshakeRejection.classify(e),
-                e.getMessage()));
+    /**
+     * Tells the listener, and returns the exception to throw: one carrying the OpenSSL verify error that makes
+     * BoringSSL send the matching alert (helm then prints "revoked certificate", "expired certificate" or
+     * "unknown certificate authority"). The JDK engine ignores the code and sends certificate_unknown.
+     */
+    private CertificateException report(String remote, X509Certificate[] chain, CertificateException e) {
+        String reason = HandshakeRejection.classify(e);
+        listener.accept(new HandshakeRejection(remote, chain.length == 0 ? null : chain[0], reason, e.getMessage()));
+        int code = switch (reason) {
+            case "revoked" -> CertificateVerifier.X509_V_ERR_CERT_REVOKED;
+            case "expired" -> CertificateVerifier.X509_V_ERR_CERT_HAS_EXPIRED;
+            case "not_yet_valid" -> CertificateVerifier.X509_V_ERR_CERT_NOT_YET_VALID;
+            case "unknown_ca" -> CertificateVerifier.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+            default -> CertificateVerifier.X509_V_ERR_CERT_REJECTED;
+        };
+        OpenSslCertificateException mapped = new OpenSslCertificateException(e.getMessage(), code);
+        mapped.initCause(e);
+        return mapped;
     }
 
     @Override

@@ -2,7 +2,10 @@ package io.chartgate.tls;
 
 import io.chartgate.config.ClientAuth;
 import io.chartgate.config.TlsConfig;
+import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
+import io.vertx.core.net.SSLEngineOptions;
 import io.vertx.core.net.ServerSSLOptions;
 import io.vertx.core.net.TrustOptions;
 import java.security.GeneralSecurityException;
@@ -45,6 +48,14 @@ public final class SslOptionsMapper {
             "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
     private SslOptionsMapper() {
+    }
+
+    /**
+     * BoringSSL when its native library loads on this platform (it sends the alert that matches each refusal),
+     * else the JDK's engine.
+     */
+    public static SSLEngineOptions engine() {
+        return OpenSSLEngineOptions.isAvailable() ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions();
     }
 
     /**
