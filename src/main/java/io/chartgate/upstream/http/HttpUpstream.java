@@ -122,11 +122,12 @@ public final class HttpUpstream implements Upstream {
             // a client that goes away mid-upload resets the upstream request: no partial chart is stored
             request.connection().closeHandler(v -> outgoing.reset());
             ResponseRelay.sendBody(upstream, outgoing).onFailure(cause -> {
-                outgoing.reset();
+                // fail first: the reset below also fails the response future, which must not win
                 if (cause instanceof UpstreamException e) {
                     vertx.cancelTimer(timer);
                     done.tryFail(e);
                 }
+                outgoing.reset();
             });
             outgoing.response().onComplete(response -> {
                 vertx.cancelTimer(timer);
