@@ -1,0 +1,504 @@
+package io.chartgate.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.chartgate.testing.GatewayHarness;
+import io.chartgate.testing.NginxServer;
+import io.chartgate.testing.TestPki;
+import io.chartgate.testing.TlsClients;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What ordinary clients won't send, sent as raw bytes over mutual TLS to the real gateway in front of a real nginx:
+ * ambiguous paths, non-origin-form targets, forbidden methods, request smuggling, oversize and malformed requests.
+ * Every refusal must be the gateway's JSON error, and nothing of the refused request may reach nginx.
+ *
+ * <p>"Nothing reached nginx" is proven with a probe: nginx logs a request only after answering it, so after the bad
+ * request one good request with a unique X-Request-Id is sent through the gateway, and once nginx has logged the
+ * probe it must be the only line since the log was cleared.
+ */
+class RawRequestIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration NGINX_WAIT = Duration.ofSeconds(10);
+    /** How long a connection that must be closed by the gateway may stay open. */
+    private static final int CLOSE_WAIT_MILLIS = 5000;
+
+    @TempDir
+    static Path dir;
+
+    private static TestPki pki;
+    private static NginxServer nginx;
+    private static GatewayHarness gateway;
+    /** bob, OU engineering: policy lets him read everything and write /charts/**. */
+    private static SSLContext bob;
+
+    @BeforeAll
+    static void start() throws IOException {
+        pki = TestPki.create(dir, "IT CA");
+        pki.server("localhost").issue();
+        TestPki.Issued issued = pki.client("bob").ou("engineering").issue();
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        Files.writeString(repo.resolve("index.yaml"), "apiVersion: v1\nentries: {}\n");
+        nginx = NginxServer.start(repo);
+        gateway = GatewayHarness.start(dir, """
+                server:
+                  host: 127.0.0.1
+                  port: 0
+                  tls: { certFile: localhost.crt, keyFile: localhost.key, clientCaFile: ca.crt }
+                  limits: { maxHeaderBytes: 8192 }
+                admin: { port: 0 }
+                routes:
+                  - { name: museum, prefix: /, upstream: { type: http, url: "%s" } }
+                policy:
+                  rules:
+                    - { name: devs, match: { ou: engineering }, read: ["/**"], write: ["/charts/**"] }
+                """.formatted(nginx.baseUrl()));
+        bob = TlsClients.context(issued, pki.caFile());
+    }
+
+    @AfterAll
+    static void stop() {
+        try {
+            if (gateway != null) {
+                gateway.close();
+            }
+        } finally {
+            if (nginx != null) {
+                nginx.close();
+            }
+        }
+    }
+
+    @BeforeEach
+    void clearNginxLog() {
+        nginx.clearLog();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // 1. canonical path
+
+    @ParameterizedTest(name = "GET {0}")
+    @ValueSource(strings = {
+            "/charts/../secret",
+            "/charts/..",
+            "/..",
+            "/charts/%2e%2e/secret",
+            "/charts/%2E%2E/secret",
+            "/charts/.%2e/secret",
+            "/charts/..;/secret",
+            "/charts/..;jsessionid=x/secret",
+            "/charts/.;x/secret",
+            "/charts%2F..%2Fsecret",
+            "/charts/%2fsecret",
+            "/charts/%5c..",
+            "/charts/%5Csecret",
+            "/charts/..\\secret",
+            "/charts/%252e%252e/x",
+            "/charts/%2541",
+            "/charts/%c0%ae%c0%ae/x",
+            "/charts/%ff/x",
+            "/charts/%e2%82/x",
+            "/charts/%00x",
+            "/charts/%0d%0aX-Injected:%20yes",
+            "/charts/%09x",
+            "/charts/%7f",
+            "/charts/%c2%85",
+            "/charts/%zz",
+            "/charts/%2",
+            "/charts/x%",
+            "/charts/./x",
+            "/charts/.",
+            "/./index.yaml",
+            "/charts/x#frag",
+    })
+    void everyAmbiguousPathIsRefusedWithAJson400AndNeverReachesNginx(String target) throws Exception {
+        Response response = exchange("GET " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n", false).first();
+
+        assertJsonError(response, 400, "bad_request");
+        assertNothingReachedNginx();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // 2. request-target forms and methods
+
+    @Test
+    void anAbsoluteFormTargetIsRefusedWithAJson400AndNeverReachesNginx() throws Exception {
+        Response response = exchange("GET http://evil.example/index.yaml HTTP/1.1\r\nHost: evil.example\r\n\r\n", false)
+                .first();
+
+        assertJsonError(response, 400, "bad_request");
+        assertNothingReachedNginx();
+    }
+
+    @Test
+    void anAbsoluteFormTargetNamingTheGatewayItselfIsRefusedToo() throws Exception {
+        Response response = exchange("GET https://localhost:" + gateway.port() + "/index.yaml HTTP/1.1\r\n"
+                + "Host: localhost\r\n\r\n", false).first();
+
+        assertJsonError(response, 400, "bad_request");
+        assertNothingReachedNginx();
+    }
+
+    @Test
+    void connectIsRefusedWithAJson400BecauseCanonicalizationRunsFirst() throws Exception {
+        Response response = exchange("CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n", false)
+                .first();
+
+        assertJsonError(response, 400, "bad_request");
+        assertNothingReachedNginx();
+    }
+
+    @ParameterizedTest(name = "{0} /index.yaml")
+    @ValueSource(strings = {"OPTIONS", "TRACE"})
+    void methodsThatAreNeitherReadNorWriteGetAJson405AndNeverReachNginx(String method) throws Exception {
+        Response response = exchange(method + " /index.yaml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+                false).first();
+
+        assertJsonError(response, 405, "method_not_allowed");
+        assertNothingReachedNginx();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // 3. request smuggling: the refusal must come from the framing checks (bob may write /charts/**)
+
+    @Test
+    void contentLengthWithTransferEncodingChunkedIsRefusedAndNothingIsSmuggled() throws Exception {
+        assertFramingRefused("POST /charts/x.tgz HTTP/1.1\r\n"
+                + "Host: localhost\r\n"
+                + "Content-Length: 6\r\n"
+                + "Transfer-Encoding: chunked\r\n"
+                + "\r\n"
+                + "0\r\n\r\n"
+                + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    @ParameterizedTest(name = "Transfer-Encoding:{0}")
+    @ValueSource(strings = {"\tchunked", "  chunked", "chunked\t", "Chunked"})
+    void contentLengthWithAnOddlySpacedTransferEncodingChunkedIsRefusedAndNothingIsSmuggled(String value)
+            throws Exception {
+        assertFramingRefused("POST /charts/x.tgz HTTP/1.1\r\n"
+                + "Host: localhost\r\n"
+                + "Content-Length: 6\r\n"
+                + "Transfer-Encoding:" + value + "\r\n"
+                + "\r\n"
+                + "0\r\n\r\n"
+                + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    @ParameterizedTest(name = "Transfer-Encoding: {0}")
+    @ValueSource(strings = {"xchunked", "chunked, identity", "identity, chunked", "identity", "gzip, chunked",
+            "chunked;q=1"})
+    void anObfuscatedTransferEncodingWithAContentLengthIsRefused(String value) throws Exception {
+        assertFramingRefused("POST /charts/x.tgz HTTP/1.1\r\n"
+                + "Host: localhost\r\n"
+                + "Transfer-Encoding: " + value + "\r\n"
+                + "Content-Length: 5\r\n"
+                + "\r\n"
+                + "0\r\n\r\n"
+                + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    @Test
+    void twoTransferEncodingHeadersWithAContentLengthAreRefused() throws Exception {
+        assertFramingRefused("POST /charts/x.tgz HTTP/1.1\r\n"
+                + "Host: localhost\r\n"
+                + "Transfer-Encoding: chunked\r\n"
+                + "Transfer-Encoding: identity\r\n"
+                + "Content-Length: 5\r\n"
+                + "\r\n"
+                + "0\r\n\r\n"
+                + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    @Test
+    void whitespaceBetweenTheTransferEncodingNameAndColonIsRefused() throws Exception {
+        assertFramingRefused("POST /charts/x.tgz HTTP/1.1\r\n"
+                + "Host: localhost\r\n"
+                + "Content-Length: 5\r\n"
+                + "Transfer-Encoding : chunked\r\n"
+                + "\r\n"
+                + "0\r\n\r\n"
+                + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {
+            "Content-Length: 5\r\nContent-Length: 6",
+            "Content-Length: 6\r\nContent-Length: 5",
+            "Content-Length: 5, 6",
+            "Content-Length: -1",
+            "Content-Length: +5",
+            "Content-Length: 0x5",
+    })
+    void conflictingOrInvalidContentLengthsAreRefused(String contentLength) throws Exception {
+        assertFramingRefused("POST /charts/x.tgz HTTP/1.1\r\n"
+                + "Host: localhost\r\n"
+                + contentLength + "\r\n"
+                + "\r\n"
+                + "hello\n"
+                + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // 4. oversize
+
+    @Test
+    void aHeaderLineOf20000BytesGetsAJson400AndTheConnectionIsClosed() throws Exception {
+        assertFramingRefused("GET /index.yaml HTTP/1.1\r\n"
+                + "Host: localhost\r\n"
+                + "X-Big: " + "a".repeat(20_000) + "\r\n"
+                + "\r\n");
+    }
+
+    @Test
+    void aRequestLineOf10000BytesGetsAJson400AndTheConnectionIsClosed() throws Exception {
+        assertFramingRefused("GET /charts/" + "a".repeat(10_000) + " HTTP/1.1\r\n"
+                + "Host: localhost\r\n"
+                + "\r\n");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // 5. malformed
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"GARBAGE", "GET", "GET /index.yaml", "GET /index.yaml HTTP/9.9", "GET  /index.yaml HTTP/1.1"})
+    void aMalformedRequestLineGetsAJson400AndTheConnectionIsClosed(String requestLine) throws Exception {
+        assertFramingRefused(requestLine + "\r\n\r\n");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // the probe itself, so a broken probe cannot make every test above pass vacuously
+
+    @Test
+    void theProbeRequestReachesNginxAndIsAnsweredWith200() throws Exception {
+        String id = probe();
+        List<NginxServer.ReceivedRequest> seen = nginx.received();
+        assertEquals(1, seen.size(), "nginx log: " + seen);
+        assertEquals("/index.yaml", seen.get(0).uri());
+        assertEquals(id, seen.get(0).header("x-request-id"));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // helpers
+
+    /**
+     * Sends {@code raw} followed by a pipelined good request, and asserts a JSON 400 bad_request, the connection
+     * closed by the gateway, no answer to the pipelined request, and nothing at all at nginx.
+     */
+    private static void assertFramingRefused(String raw) throws Exception {
+        String pipelinedId = "pipelined-" + UUID.randomUUID();
+        Wire wire = exchange(raw + "GET /index.yaml HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: " + pipelinedId
+                + "\r\n\r\n", true);
+        Response response = wire.first();
+
+        assertJsonError(response, 400, "bad_request");
+        assertTrue(wire.closed(), "the gateway must close the connection; it stayed open for " + CLOSE_WAIT_MILLIS
+                + " ms after answering:\n" + wire.text());
+        assertEquals("", response.rest(), "the pipelined request must get no answer; received:\n" + wire.text());
+        List<NginxServer.ReceivedRequest> seen = assertNothingReachedNginx();
+        assertFalse(seen.stream().anyMatch(r -> r.uri().contains("smuggled")), "smuggled: " + seen);
+    }
+
+    private static void assertJsonError(Response response, int status, String code) throws IOException {
+        String context = "response:\n" + response.raw();
+        assertTrue(response.statusLine().startsWith("HTTP/1.1 " + status + " "), context);
+        assertFalse(response.reason().isBlank(), "the reason phrase must carry the short reason; " + context);
+        String contentType = response.header("content-type");
+        assertNotNull(contentType, context);
+        assertTrue(contentType.toLowerCase(Locale.ROOT).startsWith("application/json"), context);
+        JsonNode body = JSON.readTree(response.body());
+        assertNotNull(body, context);
+        assertEquals(code, body.path("error").asText(null), context);
+        assertTrue(body.path("message").isTextual() && !body.path("message").asText().isBlank(), context);
+        assertTrue(body.path("requestId").isTextual() && !body.path("requestId").asText().isBlank(),
+                "every gateway error carries a requestId; " + context);
+    }
+
+    /** Sends the probe and asserts that it is the only request nginx logged since the log was cleared. */
+    private static List<NginxServer.ReceivedRequest> assertNothingReachedNginx() throws IOException {
+        return assertOnlyTheProbeReachedNginxBesides(r -> false);
+    }
+
+    private static List<NginxServer.ReceivedRequest> assertOnlyTheProbeReachedNginxBesides(
+            Predicate<NginxServer.ReceivedRequest> tolerated) throws IOException {
+        String id = probe();
+        List<NginxServer.ReceivedRequest> seen = nginx.received();
+        List<NginxServer.ReceivedRequest> others = seen.stream()
+                .filter(r -> !id.equals(r.header("x-request-id")))
+                .toList();
+        assertTrue(others.stream().allMatch(tolerated), "requests that reached nginx besides the probe: " + others);
+        return seen;
+    }
+
+    /** A good GET /index.yaml through the gateway; returns once nginx has logged it. */
+    private static String probe() throws IOException {
+        String id = "probe-" + UUID.randomUUID();
+        String raw = TlsClients.raw(bob, gateway.port(), "GET /index.yaml HTTP/1.1\r\nHost: localhost\r\n"
+                + "X-Request-Id: " + id + "\r\nConnection: close\r\n\r\n");
+        assertTrue(raw.startsWith("HTTP/1.1 200 "), "the probe failed:\n" + raw);
+        long deadline = System.nanoTime() + NGINX_WAIT.toNanos();
+        while (nginx.received().stream().noneMatch(r -> id.equals(r.header("x-request-id")))) {
+            if (System.nanoTime() - deadline >= 0) {
+                fail("nginx never logged the probe " + id + "; log: " + nginx.received());
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        return id;
+    }
+
+    /** What came back on one connection, and whether the gateway closed it. */
+    private record Wire(String text, boolean closed) {
+        Response first() {
+            return Response.parse(text);
+        }
+    }
+
+    /**
+     * Sends {@code raw} as ISO-8859-1 bytes over a TLS connection presenting bob's certificate. With
+     * {@code awaitClose}, reads until the gateway closes the connection (or {@link #CLOSE_WAIT_MILLIS} pass);
+     * otherwise only until one complete response has arrived.
+     */
+    private static Wire exchange(String raw, boolean awaitClose) throws IOException {
+        try (SSLSocket socket = (SSLSocket) bob.getSocketFactory().createSocket()) {
+            socket.connect(new InetSocketAddress("localhost", gateway.port()), 5000);
+            socket.setSoTimeout(CLOSE_WAIT_MILLIS);
+            socket.startHandshake();
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
+            try {
+                OutputStream out = socket.getOutputStream();
+                out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+            } catch (IOException e) {
+                // the gateway may close while a large request is still being written; its answer may still be readable
+            }
+            InputStream in = socket.getInputStream();
+            byte[] buffer = new byte[8192];
+            try {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    received.write(buffer, 0, n);
+                    if (!awaitClose && Response.complete(received.toString(StandardCharsets.ISO_8859_1))) {
+                        return new Wire(received.toString(StandardCharsets.ISO_8859_1), false);
+                    }
+                }
+            } catch (SocketTimeoutException e) {
+                return new Wire(received.toString(StandardCharsets.ISO_8859_1), false);
+            } catch (IOException e) {
+                // reset by the gateway: closed
+            }
+            return new Wire(received.toString(StandardCharsets.ISO_8859_1), true);
+        }
+    }
+
+    /** The first HTTP/1.1 response in {@code raw}, and whatever followed it. */
+    private record Response(String raw, String statusLine, String reason, Map<String, String> headers, String body,
+            String rest) {
+
+        String header(String name) {
+            return headers.get(name.toLowerCase(Locale.ROOT));
+        }
+
+        static boolean complete(String text) {
+            try {
+                return parse(text) != null;
+            } catch (AssertionError e) {
+                return false;
+            }
+        }
+
+        static Response parse(String text) {
+            int headEnd = text.indexOf("\r\n\r\n");
+            if (headEnd < 0) {
+                throw new AssertionError("no complete HTTP response head in:\n" + text);
+            }
+            String[] lines = text.substring(0, headEnd).split("\r\n");
+            String statusLine = lines[0];
+            String[] parts = statusLine.split(" ", 3);
+            String reason = parts.length == 3 ? parts[2] : "";
+            Map<String, String> headers = new LinkedHashMap<>();
+            for (int i = 1; i < lines.length; i++) {
+                int colon = lines[i].indexOf(':');
+                if (colon > 0) {
+                    headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                            lines[i].substring(colon + 1).trim());
+                }
+            }
+            int bodyStart = headEnd + 4;
+            String length = headers.get("content-length");
+            String encoding = headers.get("transfer-encoding");
+            if (length != null) {
+                int end = bodyStart + Integer.parseInt(length);
+                if (end > text.length()) {
+                    throw new AssertionError("truncated body in:\n" + text);
+                }
+                return new Response(text, statusLine, reason, headers, text.substring(bodyStart, end),
+                        text.substring(end));
+            }
+            if (encoding != null && encoding.equalsIgnoreCase("chunked")) {
+                StringBuilder body = new StringBuilder();
+                int at = bodyStart;
+                while (true) {
+                    int lineEnd = text.indexOf("\r\n", at);
+                    if (lineEnd < 0) {
+                        throw new AssertionError("truncated chunked body in:\n" + text);
+                    }
+                    String sizeField = text.substring(at, lineEnd);
+                    int semicolon = sizeField.indexOf(';');
+                    int size = Integer.parseInt((semicolon < 0 ? sizeField : sizeField.substring(0, semicolon)).trim(), 16);
+                    at = lineEnd + 2;
+                    if (size == 0) {
+                        int trailerEnd = text.indexOf("\r\n", at);
+                        while (trailerEnd > at) {
+                            at = trailerEnd + 2;
+                            trailerEnd = text.indexOf("\r\n", at);
+                        }
+                        if (trailerEnd < 0) {
+                            throw new AssertionError("truncated chunked body in:\n" + text);
+                        }
+                        at = trailerEnd + 2;
+                        return new Response(text, statusLine, reason, headers, body.toString(), text.substring(at));
+                    }
+                    if (at + size + 2 > text.length()) {
+                        throw new AssertionError("truncated chunked body in:\n" + text);
+                    }
+                    body.append(text, at, at + size);
+                    at += size + 2;
+                }
+            }
+            return new Response(text, statusLine, reason, headers, text.substring(bodyStart), "");
+        }
+    }
+}
