@@ -1,6 +1,7 @@
 package io.chartgate.proxy;
 
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 
@@ -16,10 +17,14 @@ public final class ErrorRenderer {
     }
 
     /**
-     * Sends the error unless a response is already under way. With {@code close}, the connection is closed
-     * once the response is written (for a request whose body was not read, or one the codec could not parse).
+     * Sends the error unless a response is already under way. With {@code closing}, the connection is closed
+     * once the response is written and nothing more is read from it (for a request whose body was not read,
+     * or one the codec could not parse); with null it stays open.
      */
-    public static void send(HttpServerResponse response, GatewayError error, String message, String requestId, boolean close) {
+    public static void send(HttpServerRequest request, GatewayError error, String message, String requestId,
+            ClosingConnections closing) {
+        boolean close = closing != null;
+        HttpServerResponse response = request.response();
         if (response.headWritten() || response.ended() || response.closed()) {
             return;
         }
@@ -38,11 +43,14 @@ public final class ErrorRenderer {
         if (close) {
             response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
         }
-        response.end(body).onComplete(ar -> {
-            if (close) {
-                response.reset();
-            }
-        });
+        if (close) {
+            closing.mark(request.connection());
+        }
+        response.end(body);
+        if (close) {
+            // closes once the response is flushed; pipelined requests behind this one are never read
+            request.connection().close();
+        }
     }
 
     /** Printable ASCII only, one line, bounded: what a reason phrase may carry. */

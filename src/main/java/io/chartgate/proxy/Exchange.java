@@ -27,8 +27,12 @@ final class Exchange {
     long bytesIn;
     boolean finished;
 
-    Exchange(HttpServerRequest request, String requestId, ClientIdentity identity, X509Certificate certificate) {
+    private final ClosingConnections closing;
+
+    Exchange(HttpServerRequest request, String requestId, ClientIdentity identity, X509Certificate certificate,
+            ClosingConnections closing) {
         this.request = request;
+        this.closing = closing;
         this.requestId = requestId;
         this.identity = identity;
         this.certificate = certificate;
@@ -44,6 +48,6 @@ final class Exchange {
      * response rather than reading a body nobody wants.
      */
     void fail(GatewayError error, String message) {
-        ErrorRenderer.send(request.response(), error, message, requestId, !request.isEnded());
+        ErrorRenderer.send(request, error, message, requestId, request.isEnded() ? null : closing);
     }
 }

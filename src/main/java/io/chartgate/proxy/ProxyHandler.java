@@ -35,15 +35,21 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     private final Supplier<GatewayState> state;
     private final AccessLog accessLog;
     private final GatewayMetrics metrics;
+    private final ClosingConnections closing;
 
-    public ProxyHandler(Supplier<GatewayState> state, AccessLog accessLog, GatewayMetrics metrics) {
+    public ProxyHandler(Supplier<GatewayState> state, AccessLog accessLog, GatewayMetrics metrics, ClosingConnections closing) {
         this.state = state;
+        this.closing = closing;
         this.accessLog = accessLog;
         this.metrics = metrics;
     }
 
     @Override
     public void handle(HttpServerRequest request) {
+        if (closing.isClosing(request.connection())) {
+            request.connection().close();
+            return;
+        }
         request.pause();
         GatewayState current = state.get();
         String requestId = ForwardedHeaders.saneRequestId(request.getHeader(ForwardedHeaders.REQUEST_ID));
@@ -52,7 +58,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         }
         X509Certificate certificate = peerCertificate(request);
         ClientIdentity identity = certificate == null ? ClientIdentity.ANONYMOUS : IdentityExtractor.fromCertificate(certificate);
-        Exchange exchange = new Exchange(request, requestId, identity, certificate);
+        Exchange exchange = new Exchange(request, requestId, identity, certificate, closing);
         request.response().putHeader(ForwardedHeaders.REQUEST_ID, requestId);
         request.response().endHandler(v -> finish(exchange));
         request.response().closeHandler(v -> finish(exchange));
@@ -61,8 +67,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
     private void run(Exchange exchange, GatewayState current) {
         HttpServerRequest request = exchange.request;
-        String transferEncoding = request.getHeader(HttpHeaders.TRANSFER_ENCODING);
-        if (transferEncoding != null && !transferEncoding.trim().equalsIgnoreCase("chunked")) {
+        List<String> transferEncoding = request.headers().getAll(HttpHeaders.TRANSFER_ENCODING);
+        if (!transferEncoding.isEmpty()
+                && (transferEncoding.size() > 1 || !transferEncoding.get(0).trim().equalsIgnoreCase("chunked"))) {
             exchange.fail(GatewayError.BAD_REQUEST, "unsupported Transfer-Encoding (only chunked is accepted)");
             return;
         }

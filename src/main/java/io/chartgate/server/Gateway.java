@@ -10,6 +10,7 @@ import io.chartgate.identity.IdentityExtractor;
 import io.chartgate.admin.AdminServer;
 import io.chartgate.metrics.GatewayMetrics;
 import io.chartgate.proxy.AccessLog;
+import io.chartgate.proxy.ClosingConnections;
 import io.chartgate.proxy.ErrorRenderer;
 import io.chartgate.proxy.GatewayError;
 import io.chartgate.proxy.GatewayState;
@@ -34,6 +35,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLHandshakeException;
@@ -87,9 +89,10 @@ public final class Gateway {
                 .setCompressionSupported(false);
         ssl.getEnabledCipherSuites().forEach(options::addEnabledCipherSuite);
 
+        ClosingConnections closing = new ClosingConnections();
         HttpServer server = vertx.createHttpServer(options)
-                .requestHandler(new ProxyHandler(state::get, accessLog, metrics))
-                .invalidRequestHandler(Gateway::invalidRequest)
+                .requestHandler(new ProxyHandler(state::get, accessLog, metrics, closing))
+                .invalidRequestHandler(request -> invalidRequest(request, closing))
                 .exceptionHandler(failure -> {
                     String result = handshakeFailure(failure);
                     if (result != null) {
@@ -98,6 +101,7 @@ public final class Gateway {
                     }
                 })
                 .connectionHandler(connection -> {
+                    StrictRequestDecoder.install(connection, options);
                     metrics.handshake("ok");
                     metrics.connectionOpened();
                     connection.closeHandler(v -> metrics.connectionClosed());
@@ -141,7 +145,7 @@ public final class Gateway {
     }
 
     /** Requests the HTTP codec could not parse get the same JSON error, and their connection is closed. */
-    private static void invalidRequest(HttpServerRequest request) {
+    private static void invalidRequest(HttpServerRequest request, ClosingConnections closing) {
         Throwable cause = request.decoderResult().cause();
         String message;
         if (cause instanceof TooLongFrameException) {
@@ -149,7 +153,7 @@ public final class Gateway {
         } else {
             message = "malformed request" + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage());
         }
-        ErrorRenderer.send(request.response(), GatewayError.BAD_REQUEST, message, null, true);
+        ErrorRenderer.send(request, GatewayError.BAD_REQUEST, message, UUID.randomUUID().toString(), closing);
     }
 
     /**
