@@ -107,6 +107,19 @@ class HelmIT {
         assertRefused(forbidden, "403 outsider may not read /index.yaml");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"revoked", "expired", "mallory"})
+    void eachRefusedHandshakeIsOneLogLineWithTheSubjectAndReason(String who) {
+        HelmCli helm = HelmCli.of("4", dir.resolve("home-log-" + who));
+        Path base = who.equals("mallory") ? dir.resolve("rogue") : dir;
+        assertFalse(repoAdd(helm, who, base.resolve(who + ".crt"), base.resolve(who + ".key")).ok());
+        String reason = who.equals("mallory") ? "unknown_ca" : who;
+        var line = gateway.awaitLog(e -> "tls_handshake_failed".equals(e.get("event")) && reason.equals(e.get("reason"))
+                && String.valueOf(e.get("subject")).startsWith("CN=" + who + ","));
+        assertTrue(String.valueOf(line.get("fingerprint")).matches("[0-9a-f]{64}"), line::toString);
+        assertTrue(String.valueOf(line.get("remote")).startsWith("127.0.0.1:"), line::toString);
+    }
+
     private static void assertRefused(HelmCli.Result result, String expected) {
         assertFalse(result.ok(), result::toString);
         assertTrue(result.output().contains(expected), () -> "expected \"" + expected + "\" in " + result);
