@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.chartgate.testing.HelmCli;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -191,20 +192,13 @@ class SampleRepositoryTest {
         return texts;
     }
 
+    /** Runs the real helm ("v3" or "v4") and returns its output; a failure fails the test. */
     private String helm(String major, String... args) {
-        Path binary = Path.of(".cache/helm", major, "helm");
-        if (!Files.isExecutable(binary)) {
-            fail(binary.toAbsolutePath() + " is missing; run scripts/fetch-helm.sh (scripts/test.sh does it)");
+        HelmCli.Result result = HelmCli.of(major.substring(1), dir.resolve("helm-home-" + major)).run(dir, args);
+        if (!result.ok()) {
+            fail("helm " + String.join(" ", args) + " failed: " + result);
         }
-        List<String> command = new ArrayList<>();
-        command.add(binary.toString());
-        command.addAll(List.of(args));
-        Path home = dir.resolve("helm-home-" + major);
-        return run(command, Map.of(
-                        "HELM_CACHE_HOME", home.resolve("cache").toString(),
-                        "HELM_CONFIG_HOME", home.resolve("config").toString(),
-                        "HELM_DATA_HOME", home.resolve("data").toString()),
-                binary + " could not be started; run scripts/fetch-helm.sh (scripts/test.sh does it)");
+        return result.output();
     }
 
     private static String run(List<String> command, Map<String, String> env, String missing) {
