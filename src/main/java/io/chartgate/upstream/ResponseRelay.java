@@ -53,6 +53,8 @@ public final class ResponseRelay {
     public static Future<Void> relay(HttpServerRequest request, HttpClientResponse response) {
         HttpServerResponse out = request.response();
         if (out.closed() || out.ended()) {
+            // the client is gone (or was answered): stop the upstream instead of reading a body nobody wants
+            response.request().reset();
             return Future.succeededFuture();
         }
         out.setStatusCode(response.statusCode());
@@ -66,7 +68,9 @@ public final class ResponseRelay {
             out.setChunked(true);
         }
         return response.pipe().endOnFailure(false).to(out).recover(cause -> {
+            // one side failed mid-body: reset both, so neither sees a truncated body as complete
             out.reset();
+            response.request().reset();
             return Future.succeededFuture();
         });
     }

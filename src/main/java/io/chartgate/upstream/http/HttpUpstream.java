@@ -119,8 +119,7 @@ public final class HttpUpstream implements Upstream {
                 outgoing.reset();
                 return;
             }
-            // a client that goes away mid-upload resets the upstream request: no partial chart is stored
-            request.connection().closeHandler(v -> outgoing.reset());
+            // a client that goes away mid-upload fails the body pipe, and the reset below means no partial chart
             ResponseRelay.sendBody(upstream, outgoing).onFailure(cause -> {
                 // fail first: the reset below also fails the response future, which must not win
                 if (cause instanceof UpstreamException e) {
