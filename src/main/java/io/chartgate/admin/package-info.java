@@ -1,2 +1,2 @@
-/** The plain-HTTP admin server: /metrics, /healthz, /readyz and POST /-/reload. */
+/** The plain-HTTP admin server: /metrics, /healthz and /readyz. */
 package io.chartgate.admin;

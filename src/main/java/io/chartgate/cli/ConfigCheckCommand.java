@@ -51,8 +51,9 @@ final class ConfigCheckCommand implements Callable<Integer> {
             if (noFiles) {
                 Policy.compile(loaded.policy());
             } else {
-                CompiledConfig.compile(loaded, Instant.now()).tls().warnings()
-                        .forEach(w -> out.println("warning: " + w));
+                CompiledConfig compiled = CompiledConfig.compile(loaded, Instant.now());
+                compiled.tls().warnings().forEach(w -> out.println("warning: " + w));
+                compiled.unsupported().forEach(w -> out.println("warning: " + w));
             }
         } catch (ConfigException e) {
             printErrors(spec.commandLine().getErr(), config, e);

@@ -139,15 +139,17 @@ final class DemoCommand implements Callable<Integer> {
         out.println("Metrics: curl http://127.0.0.1:" + adminPort + "/metrics   Access log: one JSON line per request below.");
     }
 
+    /** Writes a file; a secret (a key) is created 0600 before any byte is in it. */
     private static void write(Path file, String content, boolean secret) throws IOException {
-        Files.writeString(file, content);
         if (secret) {
+            Files.deleteIfExists(file);
             try {
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             } catch (UnsupportedOperationException e) {
-                // not a POSIX file system: nothing to tighten
+                Files.createFile(file);
             }
         }
+        Files.writeString(file, content);
     }
 
     private static void deleteTree(Path root) {

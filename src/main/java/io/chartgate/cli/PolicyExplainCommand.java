@@ -118,12 +118,12 @@ final class PolicyExplainCommand implements Callable<Integer> {
         }
         canonical = ((CanonicalPath.Canonical) parsed).path();
         row(out, "canonical", canonical.path());
-        Optional<RouteConfig> route = new Router(loaded.routes()).route(canonical);
+        Optional<RouteConfig> route = new Router(loaded.routes()).route(canonical.path());
         if (route.isEmpty()) {
             return decide(out, "404 no_route: no route prefix matches " + canonical.path());
         }
         row(out, "route", route.get().name() + " (prefix " + route.get().prefix() + ", " + route.get().upstream().type()
-                + " upstream, path " + Router.remainder(route.get(), canonical) + ")");
+                + " upstream, path " + Router.remainder(route.get(), canonical.path()) + ")");
         Access access = Access.ofMethod(httpMethod);
         if (access == null) {
             return decide(out, "405 method_not_allowed: " + httpMethod + " is neither a read nor a write");

@@ -59,6 +59,11 @@ final class Serving {
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), signal -> stop.countDown());
         Signal.handle(new Signal("INT"), signal -> stop.countDown());
+        // SIGHUP would otherwise end the JVM; reload is not in this build yet, so say so and keep serving
+        Signal.handle(new Signal("HUP"), signal -> {
+            err.println("chartgate: SIGHUP ignored: this build does not reload; restart to apply changes");
+            err.flush();
+        });
         err.println("chartgate: listening on https://" + compiled.config().server().host() + ":" + gateway.port()
                 + ", admin on http://" + compiled.config().admin().host() + ":" + gateway.adminPort());
         err.flush();

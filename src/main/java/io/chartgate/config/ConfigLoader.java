@@ -85,6 +85,7 @@ public final class ConfigLoader {
                 new ReloadConfig(root.get("reload").isMapping()
                         ? checked(root.get("reload"), "watchIntervalSeconds").integer(ReloadConfig.DEFAULTS.watchIntervalSeconds(), 1, 3600)
                         : ReloadConfig.DEFAULTS.watchIntervalSeconds()));
+        checkAnonymous(config, root);
         if (!errors.isEmpty()) {
             throw new ConfigException(errors);
         }
@@ -190,9 +191,9 @@ public final class ConfigLoader {
         }
         n.allowOnly("maxBodyBytes", "idleTimeoutSeconds", "maxHeaderBytes");
         return new Limits(
-                n.get("maxBodyBytes").size(Limits.DEFAULTS.maxBodyBytes(), 1),
+                n.get("maxBodyBytes").size(Limits.DEFAULTS.maxBodyBytes(), 1, Long.MAX_VALUE),
                 n.get("idleTimeoutSeconds").integer(Limits.DEFAULTS.idleTimeoutSeconds(), 1, 86_400),
-                (int) n.get("maxHeaderBytes").size(Limits.DEFAULTS.maxHeaderBytes(), 1));
+                (int) n.get("maxHeaderBytes").size(Limits.DEFAULTS.maxHeaderBytes(), 1, 1L << 20));
     }
 
     private static AdminConfig admin(ConfigNode n) {
@@ -465,6 +466,16 @@ public final class ConfigLoader {
             anon = grants(anonymous);
         }
         return new PolicyConfig(rules, anon);
+    }
+
+    /** Anonymous grants only mean something with {@code clientAuth: optional}; elsewhere they are a mistake. */
+    private static void checkAnonymous(GatewayConfig config, ConfigNode root) {
+        if (config.server() != null && config.server().tls() != null
+                && config.server().tls().clientAuth() == ClientAuth.REQUIRED
+                && (!config.policy().anonymous().read().isEmpty() || !config.policy().anonymous().write().isEmpty())) {
+            root.get("policy").get("anonymous").error("grants access, but server.tls.clientAuth is required, so no "
+                    + "anonymous client ever gets through (set clientAuth: optional, or remove these grants)");
+        }
     }
 
     private static PolicyConfig.Grants grants(ConfigNode n) {

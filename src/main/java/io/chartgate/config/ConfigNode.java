@@ -113,10 +113,6 @@ final class ConfigNode {
         return items;
     }
 
-    List<String> stringList() {
-        return list(false).stream().map(n -> n.string(null)).filter(s -> s != null).toList();
-    }
-
     String string(String fallback) {
         if (isMissing()) {
             return fallback;
@@ -180,12 +176,12 @@ final class ConfigNode {
     }
 
     /** A byte count: a whole number, optionally with a unit (k, M, G, T decimal; Ki, Mi, Gi, Ti binary). */
-    long size(long fallback, long min) {
+    long size(long fallback, long min, long max) {
         if (isMissing()) {
             return fallback;
         }
         if (json.isIntegralNumber()) {
-            return number(fallback, min, Long.MAX_VALUE);
+            return number(fallback, min, max);
         }
         Matcher m = json.isTextual() ? SIZE.matcher(json.asText().trim()) : null;
         if (m == null || !m.matches()) {
@@ -209,8 +205,8 @@ final class ConfigNode {
             return fallback;
         }
         long value = base * unit;
-        if (value < min) {
-            error(describeValue() + " is out of range (expected at least " + min + ")");
+        if (value < min || value > max) {
+            error(describeValue() + " is out of range (expected " + min + " to " + max + ")");
             return fallback;
         }
         return value;
@@ -276,8 +272,13 @@ final class ConfigNode {
                 error(describeValue() + " (expected " + expected + ")");
                 return null;
             }
-            if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
-                error(describeValue() + " must not have a query, fragment or user info (expected " + expected + ")");
+            if (uri.getRawUserInfo() != null) {
+                // the user info may hold a password: never echo it
+                error("must not hold user info (credentials go in auth; expected " + expected + ")");
+                return null;
+            }
+            if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                error(describeValue() + " must not have a query or fragment (expected " + expected + ")");
                 return null;
             }
             return uri;

@@ -1,7 +1,6 @@
 package io.chartgate.config;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /** The whole configuration, validated: the root of the immutable records {@link ConfigLoader} produces. */
@@ -16,20 +15,5 @@ public record GatewayConfig(
 
     public GatewayConfig {
         routes = List.copyOf(routes);
-    }
-
-    /** The configuration file and every file it names: what reload watches. */
-    public List<Path> files() {
-        List<Path> files = new ArrayList<>();
-        if (source != null) {
-            files.add(source);
-        }
-        files.addAll(server.tls().files());
-        for (RouteConfig r : routes) {
-            if (r.upstream() instanceof HttpUpstreamConfig h && h.caFile() != null) {
-                files.add(h.caFile());
-            }
-        }
-        return files;
     }
 }

@@ -26,16 +26,4 @@ public record TlsConfig(
         crlFiles = List.copyOf(crlFiles);
         protocols = List.copyOf(protocols);
     }
-
-    /** Every file this configuration names, for reload watching and for {@code config check}. */
-    public List<Path> files() {
-        var files = new java.util.ArrayList<Path>();
-        for (Path p : new Path[] {certFile, keyFile, keyStoreFile, clientCaFile}) {
-            if (p != null) {
-                files.add(p);
-            }
-        }
-        files.addAll(crlFiles);
-        return files;
-    }
 }

@@ -11,7 +11,7 @@ import java.util.HexFormat;
 import java.util.List;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 
-/** Builds a {@link ClientIdentity} from the leaf of a chain the TLS layer has already verified. */
+/** Builds a {@link ClientIdentity} from a client certificate the TLS layer has already verified. */
 public final class IdentityExtractor {
 
     private static final int SAN_EMAIL = 1;
@@ -20,13 +20,6 @@ public final class IdentityExtractor {
     private static final int SAN_IP = 7;
 
     private IdentityExtractor() {
-    }
-
-    public static ClientIdentity fromChain(List<X509Certificate> chain) {
-        if (chain == null || chain.isEmpty()) {
-            return ClientIdentity.ANONYMOUS;
-        }
-        return fromCertificate(chain.get(0));
     }
 
     public static ClientIdentity fromCertificate(X509Certificate cert) {

@@ -77,8 +77,10 @@ public final class AccessLog implements AutoCloseable {
     @Override
     public void close() {
         try {
-            queue.put(STOP);
-            writer.join(TimeUnit.SECONDS.toMillis(5));
+            // bounded: a blocked stdout must not hold up shutdown
+            if (queue.offer(STOP, 5, TimeUnit.SECONDS)) {
+                writer.join(TimeUnit.SECONDS.toMillis(5));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -5,6 +5,7 @@ import io.chartgate.identity.ClientIdentity;
 import io.chartgate.policy.Access;
 import io.chartgate.policy.CanonicalPath;
 import io.chartgate.policy.Decision;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import java.security.cert.X509Certificate;
 
@@ -44,10 +45,18 @@ final class Exchange {
     }
 
     /**
-     * Answers with a gateway error. When the request body was not read, the connection is closed after the
-     * response rather than reading a body nobody wants.
+     * Answers with a gateway error. When the request has a body that was not read, the connection is closed
+     * after the response rather than reading a body nobody wants; a bodyless request keeps its connection.
      */
     void fail(GatewayError error, String message) {
-        ErrorRenderer.send(request, error, message, requestId, request.isEnded() ? null : closing);
+        ErrorRenderer.send(request, error, message, requestId, hasUnreadBody() ? closing : null);
+    }
+
+    private boolean hasUnreadBody() {
+        if (request.isEnded()) {
+            return false;
+        }
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        return request.headers().contains(HttpHeaders.TRANSFER_ENCODING) || (length != null && !length.trim().equals("0"));
     }
 }

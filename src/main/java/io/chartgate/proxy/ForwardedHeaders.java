@@ -36,10 +36,20 @@ public final class ForwardedHeaders {
         return candidate != null && SANE_REQUEST_ID.matcher(candidate).matches() ? candidate : null;
     }
 
-    /** Whether a client-sent header must never reach an upstream because only the gateway may assert it. */
+    /** Headers upstreams (or frameworks in front of them) may take as identity, or as a different method or path. */
+    private static final java.util.Set<String> OVERRIDES = java.util.Set.of("x-http-method-override", "x-http-method",
+            "x-method-override", "x-original-url", "x-original-uri", "x-rewrite-url", "x-forwarded-prefix",
+            "x-forwarded-uri", "x-forwarded-path", "x-client-dn", "x-client-verify", "x-ssl-cert", "ssl-client-cert",
+            "remote-user", "x-remote-user", "x-forwarded-user", "x-auth-request-user", "x-user");
+
+    /**
+     * Whether a client-sent header must never reach an upstream: only the gateway may assert identity and
+     * forwarding facts, and nothing may change the method or path the policy judged. Names with '_' go too,
+     * since CGI-style upstreams read {@code X_Forwarded_For} as {@code X-Forwarded-For}.
+     */
     static boolean isSpoofable(String name) {
         String n = name.toLowerCase(Locale.ROOT);
-        return n.equals("x-forwarded-client-cert") || n.equals("client-cert") || n.equals("client-cert-chain")
+        return n.indexOf('_') >= 0 || OVERRIDES.contains(n) || n.equals("x-forwarded-client-cert") || n.equals("client-cert") || n.equals("client-cert-chain")
                 || n.startsWith("x-client-cert") || n.startsWith("x-ssl-client") || n.equals("x-forwarded-for")
                 || n.equals("x-forwarded-proto") || n.equals("x-forwarded-host") || n.equals("x-forwarded-port")
                 || n.equals("forwarded") || n.equals("x-real-ip") || n.equals("x-request-id");

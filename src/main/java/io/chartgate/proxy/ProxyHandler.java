@@ -11,9 +11,11 @@ import io.chartgate.upstream.Router;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
+import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -23,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
@@ -31,6 +35,11 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * no state of its own: the current {@link GatewayState} is read once per request.
  */
 public final class ProxyHandler implements Handler<HttpServerRequest> {
+
+    private static final Logger LOG = Logger.getLogger(ProxyHandler.class.getName());
+
+    /** The status logged and counted for a request whose client went away before any response. */
+    static final int CLIENT_CLOSED = 499;
 
     private final Supplier<GatewayState> state;
     private final AccessLog accessLog;
@@ -47,11 +56,34 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     @Override
     public void handle(HttpServerRequest request) {
         if (closing.isClosing(request.connection())) {
+            // pipelined behind a refused request on a connection that is being closed: never forwarded
             request.connection().close();
             return;
         }
         request.pause();
-        GatewayState current = state.get();
+        Exchange exchange = begin(request);
+        try {
+            run(exchange, state.get());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "request " + exchange.requestId + " failed inside the gateway", e);
+            exchange.fail(GatewayError.UPSTREAM_UNAVAILABLE, "the gateway could not forward the request");
+        }
+    }
+
+    /** The HTTP codec could not parse this request: the same JSON 400, a log line and a metric, then close. */
+    public void invalid(HttpServerRequest request) {
+        Exchange exchange = begin(request);
+        Throwable cause = request.decoderResult().cause();
+        String message;
+        if (cause instanceof TooLongFrameException) {
+            message = "the request line or headers are too large";
+        } else {
+            message = "malformed request" + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage());
+        }
+        ErrorRenderer.send(request, GatewayError.BAD_REQUEST, message, exchange.requestId, closing);
+    }
+
+    private Exchange begin(HttpServerRequest request) {
         String requestId = ForwardedHeaders.saneRequestId(request.getHeader(ForwardedHeaders.REQUEST_ID));
         if (requestId == null) {
             requestId = UUID.randomUUID().toString();
@@ -62,7 +94,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         request.response().putHeader(ForwardedHeaders.REQUEST_ID, requestId);
         request.response().endHandler(v -> finish(exchange));
         request.response().closeHandler(v -> finish(exchange));
-        run(exchange, current);
+        return exchange;
     }
 
     private void run(Exchange exchange, GatewayState current) {
@@ -79,7 +111,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             return;
         }
         exchange.path = ((CanonicalPath.Canonical) parsed).path();
-        var route = current.router().route(exchange.path);
+        var route = current.router().route(exchange.path.path());
         if (route.isEmpty()) {
             exchange.fail(GatewayError.NO_ROUTE, "no route for " + exchange.path);
             return;
@@ -89,6 +121,11 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         if (exchange.access == null) {
             request.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE");
             exchange.fail(GatewayError.METHOD_NOT_ALLOWED, request.method().name() + " is not allowed");
+            return;
+        }
+        if (exchange.identity.isAnonymous() && !current.anonymousAllowed()) {
+            // unreachable while the handshake demands a certificate; fail closed if it ever is not
+            exchange.fail(GatewayError.CERTIFICATE_REQUIRED, "a client certificate is required");
             return;
         }
         Decision decision = current.policy().decide(exchange.identity, exchange.access, exchange.path);
@@ -102,15 +139,26 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             }
             return;
         }
+        var server = current.config().server();
+        long maxBody = server.limits().maxBodyBytes();
+        long declared = declaredLength(request);
+        if (declared > maxBody) {
+            exchange.fail(GatewayError.PAYLOAD_TOO_LARGE,
+                    "the request body of " + declared + " bytes is larger than " + maxBody + " bytes");
+            return;
+        }
+        String below = Router.remainder(exchange.route, exchange.path.path());
+        UpstreamRequest forward = new UpstreamRequest(request, below,
+                new CanonicalPath(below, exchange.path.rawQuery()).encodedTarget(),
+                ForwardedHeaders.forUpstream(request, exchange.identity, exchange.certificate, server.forwardClientCert(),
+                        server.trustedProxies(), exchange.requestId),
+                maxBody, n -> exchange.bytesIn += n);
         Upstream upstream = current.upstreams().get(exchange.route.name());
-        var config = current.config().server();
-        UpstreamRequest forward = new UpstreamRequest(request, Router.remainder(exchange.route, exchange.path),
-                new CanonicalPath(Router.remainder(exchange.route, exchange.path), exchange.path.rawQuery()).encodedTarget(),
-                ForwardedHeaders.forUpstream(request, exchange.identity, exchange.certificate, config.forwardClientCert(),
-                        config.trustedProxies(), exchange.requestId),
-                config.limits().maxBodyBytes(), n -> exchange.bytesIn += n);
         upstream.forward(forward).onFailure(cause -> {
             if (cause instanceof UpstreamException e) {
+                if (e.kind() == UpstreamException.Kind.METHOD_NOT_ALLOWED) {
+                    request.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD");
+                }
                 exchange.fail(switch (e.kind()) {
                     case UNAVAILABLE -> GatewayError.UPSTREAM_UNAVAILABLE;
                     case TIMEOUT -> GatewayError.UPSTREAM_TIMEOUT;
@@ -118,11 +166,22 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
                     case METHOD_NOT_ALLOWED -> GatewayError.METHOD_NOT_ALLOWED;
                 }, e.getMessage());
             } else if (!request.response().headWritten()) {
+                LOG.log(Level.WARNING, "request " + exchange.requestId + " failed upstream", cause);
                 exchange.fail(GatewayError.UPSTREAM_UNAVAILABLE, "the upstream exchange failed");
             } else {
                 request.response().reset();
             }
         });
+    }
+
+    /** The declared Content-Length, or -1 (none, or chunked). */
+    private static long declaredLength(HttpServerRequest request) {
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        try {
+            return length == null ? -1 : Long.parseLong(length.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private void finish(Exchange exchange) {
@@ -131,7 +190,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         }
         exchange.finished = true;
         HttpServerRequest request = exchange.request;
-        int status = request.response().getStatusCode();
+        HttpServerResponse response = request.response();
+        int status = response.ended() ? response.getStatusCode() : CLIENT_CLOSED;
         long nanos = System.nanoTime() - exchange.startNanos;
         String route = exchange.route == null ? MetricNames.NONE : exchange.route.name();
         String access = exchange.access == null || exchange.route == null ? MetricNames.NONE : exchange.access.label();
@@ -145,7 +205,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         entry.put("path", exchange.path == null ? request.uri() : exchange.path.path());
         entry.put("status", status);
         entry.put("bytesIn", exchange.bytesIn);
-        entry.put("bytesOut", request.response().bytesWritten());
+        entry.put("bytesOut", response.bytesWritten());
         entry.put("durationMs", Math.round(nanos / 1e4) / 100.0);
         entry.put("route", exchange.route == null ? null : exchange.route.name());
         entry.put("access", exchange.access == null ? null : exchange.access.label());

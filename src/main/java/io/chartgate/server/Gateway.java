@@ -1,6 +1,5 @@
 package io.chartgate.server;
 
-import io.chartgate.config.ConfigError;
 import io.chartgate.config.ConfigException;
 import io.chartgate.config.FileUpstreamConfig;
 import io.chartgate.config.GatewayConfig;
@@ -11,31 +10,22 @@ import io.chartgate.admin.AdminServer;
 import io.chartgate.metrics.GatewayMetrics;
 import io.chartgate.proxy.AccessLog;
 import io.chartgate.proxy.ClosingConnections;
-import io.chartgate.proxy.ErrorRenderer;
-import io.chartgate.proxy.GatewayError;
 import io.chartgate.proxy.GatewayState;
 import io.chartgate.proxy.ProxyHandler;
 import io.chartgate.tls.HandshakeRejection;
 import io.chartgate.tls.SslOptionsMapper;
-import io.chartgate.tls.TlsException;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.file.FileUpstream;
 import io.chartgate.upstream.http.HttpUpstream;
-import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.ServerSSLOptions;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLHandshakeException;
@@ -64,35 +54,39 @@ public final class Gateway {
         this.accessLog = accessLog;
     }
 
-    /** Starts everything; the future fails (with nothing left listening) when a port cannot be bound. */
+    /** Starts everything; the future fails (with nothing left listening or open) when a port cannot be bound. */
     public static Future<Gateway> start(Vertx vertx, CompiledConfig compiled, AccessLog accessLog, GatewayMetrics metrics)
             throws ConfigException {
+        if (!compiled.unsupported().isEmpty()) {
+            throw new ConfigException(compiled.unsupported());
+        }
         GatewayConfig config = compiled.config();
-        AtomicReference<GatewayState> state = new AtomicReference<>(new GatewayState(compiled, upstreams(vertx, config)));
-        ServerSSLOptions ssl = SslOptionsMapper.serverOptions(config.server().tls(), compiled.tls(), Clock.systemUTC(),
-                rejection -> {
-                    metrics.handshake(rejection.reason());
-                    accessLog.write(handshakeEntry(rejection.reason(), rejection.remote(), rejection));
-                });
-        HttpServerOptions options = new HttpServerOptions()
-                .setHost(config.server().host())
+        Map<String, Upstream> upstreams = upstreams(vertx, config);
+        AtomicReference<GatewayState> state = new AtomicReference<>(
+                new GatewayState(config, compiled.policy(), compiled.router(), upstreams));
+        HttpServerOptions options;
+        try {
+            options = SslOptionsMapper.httpServerOptions(SslOptionsMapper.serverOptions(config.server().tls(), compiled.tls(),
+                    Clock.systemUTC(), rejection -> {
+                        metrics.handshake(rejection.reason());
+                        accessLog.write(handshakeEntry(rejection.reason(), rejection.remote(), rejection));
+                    }));
+        } catch (RuntimeException e) {
+            upstreams.values().forEach(Upstream::close);
+            throw e;
+        }
+        options.setHost(config.server().host())
                 .setPort(config.server().port())
-                .setSsl(true)
-                .setSslEngineOptions(SslOptionsMapper.engine())
-                .setKeyCertOptions(ssl.getKeyCertOptions())
-                .setTrustOptions(ssl.getTrustOptions())
-                .setClientAuth(ssl.getClientAuth())
-                .setEnabledSecureTransportProtocols(ssl.getEnabledSecureTransportProtocols())
                 .setIdleTimeout(config.server().limits().idleTimeoutSeconds())
                 .setIdleTimeoutUnit(TimeUnit.SECONDS)
                 .setMaxHeaderSize(config.server().limits().maxHeaderBytes())
                 .setCompressionSupported(false);
-        ssl.getEnabledCipherSuites().forEach(options::addEnabledCipherSuite);
 
         ClosingConnections closing = new ClosingConnections();
+        ProxyHandler handler = new ProxyHandler(state::get, accessLog, metrics, closing);
         HttpServer server = vertx.createHttpServer(options)
-                .requestHandler(new ProxyHandler(state::get, accessLog, metrics, closing))
-                .invalidRequestHandler(request -> invalidRequest(request, closing))
+                .requestHandler(handler)
+                .invalidRequestHandler(handler::invalid)
                 .exceptionHandler(failure -> {
                     String result = handshakeFailure(failure);
                     if (result != null) {
@@ -116,44 +110,21 @@ public final class Gateway {
                 .onFailure(e -> {
                     probe.stop();
                     server.close();
+                    upstreams.values().forEach(Upstream::close);
                 });
     }
 
-    private static Map<String, Upstream> upstreams(Vertx vertx, GatewayConfig config) throws ConfigException {
+    /** One adapter per route; {@link CompiledConfig} has refused the kinds this build cannot serve. */
+    private static Map<String, Upstream> upstreams(Vertx vertx, GatewayConfig config) {
         Map<String, Upstream> upstreams = new HashMap<>();
-        List<ConfigError> errors = new ArrayList<>();
-        for (int i = 0; i < config.routes().size(); i++) {
-            RouteConfig route = config.routes().get(i);
-            try {
-                if (route.upstream() instanceof HttpUpstreamConfig http) {
-                    upstreams.put(route.name(), new HttpUpstream(vertx, http));
-                } else if (route.upstream() instanceof FileUpstreamConfig file) {
-                    upstreams.put(route.name(), new FileUpstream(vertx, file));
-                } else {
-                    errors.add(new ConfigError("routes[" + i + "].upstream.type",
-                            "\"" + route.upstream().type() + "\" upstreams are not supported by this build yet"));
-                }
-            } catch (TlsException e) {
-                errors.add(new ConfigError("routes[" + i + "].upstream.caFile", e.getMessage()));
+        for (RouteConfig route : config.routes()) {
+            if (route.upstream() instanceof HttpUpstreamConfig http) {
+                upstreams.put(route.name(), new HttpUpstream(vertx, http));
+            } else if (route.upstream() instanceof FileUpstreamConfig file) {
+                upstreams.put(route.name(), new FileUpstream(vertx, file));
             }
         }
-        if (!errors.isEmpty()) {
-            upstreams.values().forEach(Upstream::close);
-            throw new ConfigException(errors);
-        }
         return upstreams;
-    }
-
-    /** Requests the HTTP codec could not parse get the same JSON error, and their connection is closed. */
-    private static void invalidRequest(HttpServerRequest request, ClosingConnections closing) {
-        Throwable cause = request.decoderResult().cause();
-        String message;
-        if (cause instanceof TooLongFrameException) {
-            message = "the request line or headers are too large";
-        } else {
-            message = "malformed request" + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage());
-        }
-        ErrorRenderer.send(request, GatewayError.BAD_REQUEST, message, UUID.randomUUID().toString(), closing);
     }
 
     /**
@@ -208,7 +179,7 @@ public final class Gateway {
 
     /** Stops accepting, lets in-flight requests finish within the grace period, then releases everything. */
     public Future<Void> close() {
-        int grace = state.get().compiled().config().server().shutdownGraceSeconds();
+        int grace = state.get().config().server().shutdownGraceSeconds();
         probe.stop();
         return server.shutdown(grace, TimeUnit.SECONDS)
                 .eventually(() -> admin.close())

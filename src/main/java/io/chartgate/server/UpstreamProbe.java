@@ -6,6 +6,7 @@ import io.chartgate.config.RouteConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.nio.file.Files;
@@ -25,12 +26,14 @@ final class UpstreamProbe {
     private final Vertx vertx;
     private final WebClient client;
     private final Map<String, String> down = new ConcurrentHashMap<>();
+    /** Clients for https upstreams with their own CA, so the probe trusts what the adapter trusts. */
+    private final Map<String, WebClient> privateCaClients = new ConcurrentHashMap<>();
     private volatile boolean probed;
     private long timer = -1;
 
     UpstreamProbe(Vertx vertx) {
         this.vertx = vertx;
-        this.client = WebClient.create(vertx, new WebClientOptions().setKeepAlive(false).setTrustAll(false));
+        this.client = WebClient.create(vertx, new WebClientOptions().setKeepAlive(false));
     }
 
     void start(Iterable<RouteConfig> routes) {
@@ -62,7 +65,10 @@ final class UpstreamProbe {
 
     private Future<?> probe(RouteConfig route) {
         if (route.upstream() instanceof HttpUpstreamConfig http) {
-            return client.requestAbs(HttpMethod.HEAD, http.url().toString())
+            WebClient web = http.caFile() == null ? client : privateCaClients.computeIfAbsent(route.name(), name ->
+                    WebClient.create(vertx, new WebClientOptions().setKeepAlive(false)
+                            .setTrustOptions(new PemTrustOptions().addCertPath(http.caFile().toString()))));
+            return web.requestAbs(HttpMethod.HEAD, http.url().toString())
                     .connectTimeout(http.connectTimeoutMs())
                     .timeout(http.connectTimeoutMs())
                     .send();
@@ -83,5 +89,6 @@ final class UpstreamProbe {
             vertx.cancelTimer(timer);
         }
         client.close();
+        privateCaClients.values().forEach(WebClient::close);
     }
 }

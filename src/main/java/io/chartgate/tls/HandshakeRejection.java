@@ -10,7 +10,7 @@ import java.security.cert.X509Certificate;
  * A client certificate refused during the handshake: who presented it, from where, and why, in the
  * vocabulary of {@code chartgate_tls_handshakes_total}'s {@code result} label.
  *
- * @param reason unknown_ca, expired, not_yet_valid, revoked or other
+ * @param reason unknown_ca, expired, not_yet_valid, revoked or other (e.g. a stale CRL)
  * @param detail the validator's own words (never a secret)
  */
 public record HandshakeRejection(String remote, X509Certificate certificate, String reason, String detail) {
@@ -36,7 +36,8 @@ public record HandshakeRejection(String remote, X509Certificate certificate, Str
                     return "not_yet_valid";
                 }
                 if (r == CertPathValidatorException.BasicReason.UNDETERMINED_REVOCATION_STATUS) {
-                    return "revoked";
+                    // a stale CRL under crlStale: reject; the detail names the CRL
+                    return "other";
                 }
                 if (r == PKIXReason.NO_TRUST_ANCHOR || r == CertPathValidatorException.BasicReason.INVALID_SIGNATURE) {
                     return "unknown_ca";

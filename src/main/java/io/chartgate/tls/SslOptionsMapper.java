@@ -2,6 +2,7 @@ package io.chartgate.tls;
 
 import io.chartgate.config.ClientAuth;
 import io.chartgate.config.TlsConfig;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
@@ -10,8 +11,6 @@ import io.vertx.core.net.ServerSSLOptions;
 import io.vertx.core.net.TrustOptions;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.cert.CertStore;
-import java.security.cert.CollectionCertStoreParameters;
 import java.security.cert.PKIXBuilderParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509CertSelector;
@@ -54,8 +53,21 @@ public final class SslOptionsMapper {
      * BoringSSL when its native library loads on this platform (it sends the alert that matches each refusal),
      * else the JDK's engine.
      */
-    public static SSLEngineOptions engine() {
+    static SSLEngineOptions engine() {
         return OpenSSLEngineOptions.isAvailable() ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions();
+    }
+
+    /** HTTP server options carrying {@code ssl}: the server's other settings are the caller's. */
+    public static HttpServerOptions httpServerOptions(ServerSSLOptions ssl) {
+        HttpServerOptions options = new HttpServerOptions()
+                .setSsl(true)
+                .setSslEngineOptions(engine())
+                .setKeyCertOptions(ssl.getKeyCertOptions())
+                .setTrustOptions(ssl.getTrustOptions())
+                .setClientAuth(ssl.getClientAuth())
+                .setEnabledSecureTransportProtocols(ssl.getEnabledSecureTransportProtocols());
+        ssl.getEnabledCipherSuites().forEach(options::addEnabledCipherSuite);
+        return options;
     }
 
     /**
@@ -98,7 +110,6 @@ public final class SslOptionsMapper {
             // Revocation is ours: the JDK's own checking would demand a CRL for every CA.
             params.setRevocationEnabled(false);
             params.addCertPathChecker(new RevocationChecker(material.crls(), config.crlStale(), clock));
-            params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(material.crls())));
             TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
             factory.init(new CertPathTrustManagerParameters(params));
             for (TrustManager tm : factory.getTrustManagers()) {

@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * Everything the TLS server needs, loaded and checked: the server key and chain, the trusted client CAs and
- * their CRLs. Immutable; a reload builds a new one and swaps it whole. {@code warnings} are problems that do
+ * their CRLs. Immutable, and built whole or not at all. {@code warnings} are problems that do
  * not stop the gateway (a stale CRL, an expired CA among several).
  */
 public record TlsMaterial(

@@ -1,7 +1,6 @@
 package io.chartgate.upstream;
 
 import io.vertx.core.MultiMap;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -29,9 +28,5 @@ public final class HopByHop {
         for (String name : HEADERS) {
             headers.remove(name);
         }
-    }
-
-    public static boolean isHopByHop(String name) {
-        return HEADERS.contains(name.toLowerCase(Locale.ROOT));
     }
 }

@@ -9,8 +9,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.streams.ReadStream;
-import java.util.Locale;
-import java.util.Set;
 
 /** Streams bodies between the client and an upstream with backpressure, never buffering one. */
 public final class ResponseRelay {
@@ -19,8 +17,9 @@ public final class ResponseRelay {
     }
 
     /**
-     * Pipes the client's body into {@code outgoing} (or ends it when there is none). Fails with
-     * {@link UpstreamException.Kind#TOO_LARGE} past the limit, for a declared length before anything is sent.
+     * Pipes the client's body into {@code outgoing} (or ends it when there is none). A chunked body fails with
+     * {@link UpstreamException.Kind#TOO_LARGE} the moment it crosses the limit; a declared length over it was
+     * refused before any upstream was asked.
      */
     public static Future<Void> sendBody(UpstreamRequest upstream, HttpClientRequest outgoing) {
         HttpServerRequest request = upstream.request();
@@ -30,11 +29,6 @@ public final class ResponseRelay {
             return outgoing.end();
         }
         if (declared != null) {
-            long length = Long.parseLong(declared.trim());
-            if (length > upstream.maxBodyBytes()) {
-                return Future.failedFuture(new UpstreamException(UpstreamException.Kind.TOO_LARGE,
-                        "the request body of " + length + " bytes is larger than " + upstream.maxBodyBytes() + " bytes"));
-            }
             outgoing.putHeader(HttpHeaders.CONTENT_LENGTH, declared.trim());
         } else {
             outgoing.setChunked(true);
@@ -62,6 +56,8 @@ public final class ResponseRelay {
             out.setStatusMessage(response.statusMessage());
         }
         copyEndToEnd(response.headers(), out.headers());
+        // a client that goes away while the pipe waits for it to drain stops the upstream too
+        out.exceptionHandler(failure -> response.request().reset());
         String length = response.getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length == null && !request.method().name().equals("HEAD") && response.statusCode() != 204
                 && response.statusCode() != 304) {
@@ -75,19 +71,14 @@ public final class ResponseRelay {
         });
     }
 
-    /** Copies every header except hop-by-hop ones and those the {@code Connection} header names. */
+    /**
+     * Copies every header except hop-by-hop ones, those the {@code Connection} header names, and the
+     * upstream's {@code X-Request-Id} (the gateway's own is already set).
+     */
     public static void copyEndToEnd(MultiMap from, MultiMap to) {
-        Set<String> named = new java.util.HashSet<>();
-        for (String connection : from.getAll(HttpHeaders.CONNECTION)) {
-            for (String name : connection.split(",")) {
-                named.add(name.trim().toLowerCase(Locale.ROOT));
-            }
-        }
-        for (var entry : from) {
-            String name = entry.getKey().toLowerCase(Locale.ROOT);
-            if (!HopByHop.HEADERS.contains(name) && !named.contains(name)) {
-                to.add(entry.getKey(), entry.getValue());
-            }
-        }
+        MultiMap copy = MultiMap.caseInsensitiveMultiMap().addAll(from);
+        HopByHop.strip(copy);
+        copy.remove("X-Request-Id");
+        to.addAll(copy);
     }
 }

@@ -1,7 +1,6 @@
 package io.chartgate.upstream;
 
 import io.chartgate.config.RouteConfig;
-import io.chartgate.policy.CanonicalPath;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -17,9 +16,8 @@ public final class Router {
                 .toList();
     }
 
-    /** {@code /s3} matches {@code /s3} and {@code /s3/x}, never {@code /s3x}; {@code /} matches everything. */
-    public Optional<RouteConfig> route(CanonicalPath path) {
-        String p = path.path();
+    /** For a canonical path: {@code /s3} matches {@code /s3} and {@code /s3/x}, never {@code /s3x}; {@code /} matches everything. */
+    public Optional<RouteConfig> route(String p) {
         for (RouteConfig r : routes) {
             String prefix = r.prefix();
             if (prefix.equals("/") || p.equals(prefix) || p.startsWith(prefix + "/")) {
@@ -30,11 +28,11 @@ public final class Router {
     }
 
     /** The path below the route's prefix, always starting with '/' ({@code /s3/a/b} under {@code /s3} is {@code /a/b}). */
-    public static String remainder(RouteConfig route, CanonicalPath path) {
+    public static String remainder(RouteConfig route, String path) {
         if (route.prefix().equals("/")) {
-            return path.path();
+            return path;
         }
-        String rest = path.path().substring(route.prefix().length());
+        String rest = path.substring(route.prefix().length());
         return rest.isEmpty() ? "/" : rest;
     }
 }

@@ -1,6 +1,9 @@
 package io.chartgate.upstream;
 
-/** Why an upstream exchange failed before any response reached the client. */
+/**
+ * Why an upstream exchange failed. The gateway answers with the matching error when no response has started;
+ * otherwise the client's connection is reset.
+ */
 public final class UpstreamException extends RuntimeException {
 
     /** What went wrong, in the gateway's error vocabulary. */

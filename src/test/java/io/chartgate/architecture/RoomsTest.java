@@ -36,6 +36,25 @@ class RoomsTest {
         assertEquals(List.of(), offenders);
     }
 
+    @org.junit.jupiter.api.Test
+    void upstreamAdaptersDependOnTheConfigurationOnly() throws IOException {
+        List<String> offenders;
+        try (Stream<Path> files = Files.walk(SOURCES.resolve("upstream"))) {
+            offenders = files.filter(p -> p.toString().endsWith(".java"))
+                    .filter(p -> {
+                        try {
+                            return Files.readAllLines(p).stream().anyMatch(l -> l.matches(
+                                    "import io\\.chartgate\\.(proxy|policy|tls|identity|server|cli|admin|metrics|helm)\\..*"));
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    })
+                    .map(Path::toString)
+                    .toList();
+        }
+        assertEquals(List.of(), offenders);
+    }
+
     private static boolean importsVertxHttp(Path file) {
         try {
             return Files.readAllLines(file).stream().anyMatch(l -> l.startsWith("import io.vertx.core.http")

@@ -115,7 +115,9 @@ class ConfigLoaderTest {
             not a number              | admin: { port: high }                              | admin.port: "high" is not a whole number
             not a boolean             | routes: [{name: a, prefix: /, upstream: {type: http, url: "http://x", rewriteIndexUrls: yes please}}] | routes[0].upstream.rewriteIndexUrls: "yes please" is not a boolean (expected true or false)
             bad url scheme            | routes: [{name: a, prefix: /, upstream: {type: http, url: "ftp://x"}}] | routes[0].upstream.url: "ftp://x" (expected http:// or https:// URL)
-            url with query            | routes: [{name: a, prefix: /, upstream: {type: http, url: "http://x/?a=b"}}] | routes[0].upstream.url: "http://x/?a=b" must not have a query, fragment or user info (expected http:// or https:// URL)
+            url with query            | routes: [{name: a, prefix: /, upstream: {type: http, url: "http://x/?a=b"}}] | routes[0].upstream.url: "http://x/?a=b" must not have a query or fragment (expected http:// or https:// URL)
+            url with a password       | routes: [{name: a, prefix: /, upstream: {type: http, url: "http://gw:hunter2@x/"}}] | routes[0].upstream.url: must not hold user info (credentials go in auth; expected http:// or https:// URL)
+            header limit too large    | server: { limits: { maxHeaderBytes: 4Gi } }        | server.limits.maxHeaderBytes: "4Gi" is out of range (expected 1 to 1048576)
             prefix without slash      | routes: [{name: a, prefix: charts, upstream: {type: file, dir: x}}] | routes[0].prefix: "charts" must start with / (expected a path prefix such as / or /s3)
             prefix with dot segment   | routes: [{name: a, prefix: /a/../b, upstream: {type: file, dir: x}}] | routes[0].prefix: "/a/../b" is not a plain path (expected segments without ., .., %, \\, *, ? or #)
             route name not a label    | routes: [{name: My Route, prefix: /, upstream: {type: file, dir: x}}] | routes[0].name: "My Route" is not a valid name (expected lower-case letters, digits, - and _; it becomes a metric label)
@@ -259,6 +261,13 @@ class ConfigLoaderTest {
     void publicUrlLosesItsTrailingSlash() throws Exception {
         GatewayConfig c = load(MINIMAL.replace("server:\n", "server:\n  publicUrl: https://charts.example.com/\n"));
         assertEquals("https://charts.example.com", c.server().publicUrl().toString());
+    }
+
+    @Test
+    void anonymousGrantsWithRequiredClientAuthAreAnError() {
+        assertEquals(List.of("policy.anonymous: grants access, but server.tls.clientAuth is required, so no anonymous "
+                + "client ever gets through (set clientAuth: optional, or remove these grants)"),
+                errors(MINIMAL + "policy: { anonymous: { read: [/index.yaml] } }\n"));
     }
 
     @Test

@@ -21,7 +21,7 @@ class IdentityExtractorTest {
         TestPki.Issued bob = pki.client("bob").ou("engineering", "platform").o("Acme")
                 .sans(List.of("bob.example.com"), List.of("10.0.0.7"), List.of("spiffe://acme/bob"), List.of("bob@acme.example"))
                 .issue();
-        ClientIdentity id = IdentityExtractor.fromChain(List.of(bob.certificate()));
+        ClientIdentity id = IdentityExtractor.fromCertificate(bob.certificate());
         assertEquals("CN=bob,OU=platform,OU=engineering,O=Acme", id.subject().rfc4514());
         assertEquals(List.of("O", "OU", "OU", "CN"),
                 id.subject().rdns().stream().map(r -> r.attributes().get(0).name()).toList(), "certificate order");
@@ -54,8 +54,9 @@ class IdentityExtractorTest {
     }
 
     @Test
-    void noCertificateIsTheAnonymousIdentity() {
-        assertTrue(IdentityExtractor.fromChain(List.of()).isAnonymous());
+    void theAnonymousIdentityHasNoCertificateFields() {
+        assertTrue(ClientIdentity.ANONYMOUS.isAnonymous());
+        assertEquals(null, ClientIdentity.ANONYMOUS.fingerprint());
         assertEquals("anonymous", ClientIdentity.ANONYMOUS.principal());
     }
 }

@@ -189,6 +189,7 @@ class HttpUpstreamIT {
                 "GET /index.yaml HTTP/1.1",
                 "Host: localhost",
                 "X-Forwarded-For: 6.6.6.6",
+                "X_Forwarded_For: 7.7.7.7",
                 "X-Forwarded-Proto: http",
                 "X-Forwarded-Host: evil.example",
                 "X-Forwarded-Client-Cert: Hash=evil;Subject=\"CN=admin\"",
@@ -211,6 +212,16 @@ class HttpUpstreamIT {
         for (String spoofed : List.of("client-cert", "x-client-cert", "x-ssl-client-cert", "proxy-authorization", "te", "upgrade")) {
             assertNull(received.header(spoofed), spoofed + " reached nginx");
         }
+    }
+
+    @Test
+    void aRefusedBodylessRequestKeepsItsConnectionForTheNext() throws Exception {
+        TestPki.Issued eve = pki.client("eve2").ou("marketing").issue();
+        String raw = TlsClients.raw(TlsClients.context(eve, pki.caFile()), gateway.port(),
+                "GET /index.yaml HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                        + "GET /other.yaml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        assertTrue(raw.startsWith("HTTP/1.1 403 eve2 may not read /index.yaml\r\n"), raw);
+        assertTrue(raw.contains("HTTP/1.1 403 eve2 may not read /other.yaml\r\n"), raw);
     }
 
     @Test

@@ -49,7 +49,7 @@ class PolicyTest {
     @BeforeAll
     static void compile() throws Exception {
         String yaml = """
-                server: { tls: { certFile: a, keyFile: b, clientCaFile: c } }
+                server: { tls: { certFile: a, keyFile: b, clientCaFile: c, clientAuth: optional } }
                 routes: [{ name: a, prefix: /, upstream: { type: file, dir: x } }]
                 """ + RULES;
         policy = Policy.compile(new ConfigLoader(Map.of()).parse(yaml, null).policy());

@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -25,7 +26,8 @@ import java.util.Locale;
 
 /**
  * A read-only directory served by the gateway: GET and HEAD, {@code ETag}/{@code Last-Modified} with
- * conditional GET, single byte ranges, zero-copy {@code sendFile}, no directory listings, and no way out of
+ * conditional GET, single byte ranges, {@code sendFile} (zero-copy where the transport allows; behind TLS
+ * Netty copies in chunks), no directory listings, and no way out of
  * {@code dir}, symlinks included. Vert.x Web's StaticHandler is not used because it decodes the path again,
  * and the canonical path must be the only decoding.
  */
@@ -40,7 +42,7 @@ public final class FileUpstream implements Upstream {
     }
 
     /** What a file lookup found: the real path and its attributes, or null when there is nothing to serve. */
-    private record Found(Path path, long size, Instant modified) {
+    private record Found(Path path, RandomAccessFile file, long size, Instant modified) {
     }
 
     @Override
@@ -50,13 +52,14 @@ public final class FileUpstream implements Upstream {
             return Future.failedFuture(new UpstreamException(UpstreamException.Kind.METHOD_NOT_ALLOWED,
                     "this route serves files read-only; " + request.method() + " is not allowed"));
         }
-        return vertx.executeBlocking(() -> find(upstream.path())).compose(found -> {
+        // unordered: lookups for different requests need not wait for one another
+        return vertx.executeBlocking(() -> find(upstream.path()), false).compose(found -> {
             HttpServerResponse response = request.response();
             if (found == null) {
                 response.setStatusCode(404).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
                 return response.end("not found\n");
             }
-            return serve(request, found);
+            return serve(request, found).andThen(ar -> close(found.file()));
         });
     }
 
@@ -79,7 +82,9 @@ public final class FileUpstream implements Upstream {
             return null;
         }
         BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        return new Found(real, attributes.size(), attributes.lastModifiedTime().toInstant());
+        // opened here, off the event loop, and sent from this handle: the checked file is the one served
+        return new Found(real, new RandomAccessFile(real.toFile(), "r"), attributes.size(),
+                attributes.lastModifiedTime().toInstant());
     }
 
     private static Future<Void> serve(HttpServerRequest request, Found found) {
@@ -113,7 +118,7 @@ public final class FileUpstream implements Upstream {
         if (request.method() == HttpMethod.HEAD) {
             return response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length)).end();
         }
-        return response.sendFile(found.path().toString(), offset, length);
+        return response.sendFile(found.file(), offset, length);
     }
 
     private static boolean notModified(HttpServerRequest request, String etag, Instant modified) {
@@ -198,8 +203,16 @@ public final class FileUpstream implements Upstream {
         return "application/octet-stream";
     }
 
+    private static void close(RandomAccessFile file) {
+        try {
+            file.close();
+        } catch (IOException e) {
+            // read-only handle: nothing to lose
+        }
+    }
+
     @Override
     public void close() {
-        // nothing held
+        // nothing held between requests
     }
 }

@@ -2,8 +2,6 @@ package io.chartgate.upstream.http;
 
 import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.UpstreamAuth;
-import io.chartgate.tls.PemLoader;
-import io.chartgate.tls.TlsException;
 import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
@@ -20,7 +18,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.PemTrustOptions;
-import io.vertx.core.buffer.Buffer;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -40,7 +37,7 @@ public final class HttpUpstream implements Upstream {
     private final String hostHeader;
     private final String authorization;
 
-    public HttpUpstream(Vertx vertx, HttpUpstreamConfig config) throws TlsException {
+    public HttpUpstream(Vertx vertx, HttpUpstreamConfig config) {
         this.vertx = vertx;
         this.config = config;
         URI url = config.url();
@@ -58,11 +55,8 @@ public final class HttpUpstream implements Upstream {
                 .setSsl(https)
                 .setVerifyHost(https);
         if (https && config.caFile() != null) {
-            PemTrustOptions trust = new PemTrustOptions();
-            for (var ca : PemLoader.certificates(config.caFile())) {
-                trust.addCertValue(Buffer.buffer(io.chartgate.tls.CertificateAuthority.pem(ca)));
-            }
-            options.setTrustOptions(trust);
+            // the file was loaded and checked by CompiledConfig before this adapter exists
+            options.setTrustOptions(new PemTrustOptions().addCertPath(config.caFile().toString()));
         }
         this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(64));
     }
@@ -96,41 +90,39 @@ public final class HttpUpstream implements Upstream {
                 .setHeaders(headers)
                 .setConnectTimeout(config.connectTimeoutMs());
         Promise<Void> done = Promise.promise();
-        boolean[] timedOut = {false};
-        HttpClientRequest[] sent = {null};
-        long timer = vertx.setTimer(config.responseTimeoutMs(), id -> {
-            timedOut[0] = true;
-            if (sent[0] != null) {
-                sent[0].reset();
-            }
-            done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT,
-                    "the upstream did not answer within " + config.responseTimeoutMs() + " ms"));
-        });
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
-                vertx.cancelTimer(timer);
                 done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
                         "the upstream cannot be reached (" + describe(ar.cause()) + ")"));
                 return;
             }
             HttpClientRequest outgoing = ar.result();
-            sent[0] = outgoing;
-            if (timedOut[0]) {
-                outgoing.reset();
-                return;
-            }
-            // a client that goes away mid-upload fails the body pipe, and the reset below means no partial chart
-            ResponseRelay.sendBody(upstream, outgoing).onFailure(cause -> {
-                // fail first: the reset below also fails the response future, which must not win
-                if (cause instanceof UpstreamException e) {
-                    vertx.cancelTimer(timer);
+            // responseTimeoutMs runs from the end of the request body to the response headers
+            long[] timer = {-1};
+            ResponseRelay.sendBody(upstream, outgoing).onComplete(sent -> {
+                if (sent.succeeded()) {
+                    if (!outgoing.response().isComplete()) {
+                        timer[0] = vertx.setTimer(config.responseTimeoutMs(), id -> {
+                            done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT,
+                                    "the upstream did not answer within " + config.responseTimeoutMs() + " ms"));
+                            outgoing.reset();
+                        });
+                    }
+                    return;
+                }
+                // fail first: the reset below also fails the response future, which must not win.
+                // A client that goes away mid-upload ends up here too, so no partial chart is stored.
+                if (sent.cause() instanceof UpstreamException e) {
                     done.tryFail(e);
                 }
                 outgoing.reset();
             });
             outgoing.response().onComplete(response -> {
-                vertx.cancelTimer(timer);
-                if (timedOut[0]) {
+                vertx.cancelTimer(timer[0]);
+                if (done.future().isComplete()) {
+                    if (response.succeeded()) {
+                        response.result().request().reset();
+                    }
                     return;
                 }
                 if (response.failed()) {
@@ -138,7 +130,7 @@ public final class HttpUpstream implements Upstream {
                             "the upstream closed the connection (" + describe(response.cause()) + ")"));
                     return;
                 }
-                ResponseRelay.relay(request, response.result()).onComplete(done);
+                ResponseRelay.relay(request, response.result()).onComplete(relayed -> done.tryComplete());
             });
         });
         return done.future();
