@@ -5,6 +5,7 @@ import io.chartgate.config.FileUpstreamConfig;
 import io.chartgate.config.GatewayConfig;
 import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.RouteConfig;
+import io.chartgate.helm.IndexCache;
 import io.chartgate.identity.IdentityExtractor;
 import io.chartgate.admin.AdminServer;
 import io.chartgate.metrics.GatewayMetrics;
@@ -17,13 +18,16 @@ import io.chartgate.tls.SslOptionsMapper;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.file.FileUpstream;
 import io.chartgate.upstream.http.HttpUpstream;
+import io.chartgate.upstream.http.IndexSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -117,9 +121,14 @@ public final class Gateway {
     /** One adapter per route; {@link CompiledConfig} has refused the kinds this build cannot serve. */
     private static Map<String, Upstream> upstreams(Vertx vertx, GatewayConfig config) {
         Map<String, Upstream> upstreams = new HashMap<>();
+        IndexCache indexCache = new IndexCache(config.server().limits().indexCacheBytes());
         for (RouteConfig route : config.routes()) {
             if (route.upstream() instanceof HttpUpstreamConfig http) {
-                upstreams.put(route.name(), new HttpUpstream(vertx, http));
+                List<String> bases = new ArrayList<>(http.indexUrlPrefixes());
+                bases.add(http.url().toString());
+                upstreams.put(route.name(), new HttpUpstream(vertx, http, new IndexSettings(http.rewriteIndexUrls(), bases,
+                        route.name(), route.prefix(), config.server().publicUrl(), config.server().limits().maxIndexBytes(),
+                        indexCache)));
             } else if (route.upstream() instanceof FileUpstreamConfig file) {
                 upstreams.put(route.name(), new FileUpstream(vertx, file));
             }

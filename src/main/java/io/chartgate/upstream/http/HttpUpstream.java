@@ -2,6 +2,8 @@ package io.chartgate.upstream.http;
 
 import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.UpstreamAuth;
+import io.chartgate.helm.IndexCache;
+import io.chartgate.helm.IndexRewriter;
 import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
@@ -10,17 +12,28 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.PemTrustOptions;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
 
 /**
  * An HTTP(S) upstream: replaces the route prefix with the URL's path, adds the gateway's credentials, and
@@ -36,9 +49,11 @@ public final class HttpUpstream implements Upstream {
     private final String basePath;
     private final String hostHeader;
     private final String authorization;
+    private final IndexSettings index;
 
-    public HttpUpstream(Vertx vertx, HttpUpstreamConfig config) {
+    public HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index) {
         this.vertx = vertx;
+        this.index = index;
         this.config = config;
         URI url = config.url();
         boolean https = url.getScheme().equalsIgnoreCase("https");
@@ -75,6 +90,17 @@ public final class HttpUpstream implements Upstream {
     @Override
     public Future<Void> forward(UpstreamRequest upstream) {
         HttpServerRequest request = upstream.request();
+        if (index.isIndex(upstream.path()) && (request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD)) {
+            String publicBase = publicBase(request);
+            if (publicBase != null) {
+                return forwardIndex(upstream, publicBase);
+            }
+        }
+        return send(options(upstream, request.method()), upstream, true)
+                .compose(response -> ResponseRelay.relay(request, response));
+    }
+
+    private RequestOptions options(UpstreamRequest upstream, HttpMethod method) {
         MultiMap headers = upstream.headers();
         headers.set(HttpHeaders.HOST, hostHeader);
         if (authorization != null) {
@@ -82,14 +108,21 @@ public final class HttpUpstream implements Upstream {
         } else {
             headers.remove(HttpHeaders.AUTHORIZATION);
         }
-        RequestOptions options = new RequestOptions()
-                .setMethod(request.method())
+        return new RequestOptions()
+                .setMethod(method)
                 .setHost(host)
                 .setPort(port)
                 .setURI(basePath + upstream.target())
                 .setHeaders(headers)
                 .setConnectTimeout(config.connectTimeoutMs());
-        Promise<Void> done = Promise.promise();
+    }
+
+    /**
+     * Sends one request and waits for the response headers: {@code connectTimeoutMs} to get a connection,
+     * then {@code responseTimeoutMs} from the end of the request body. Fails with an {@link UpstreamException}.
+     */
+    private Future<HttpClientResponse> send(RequestOptions options, UpstreamRequest upstream, boolean withBody) {
+        Promise<HttpClientResponse> done = Promise.promise();
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
                 done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
@@ -97,10 +130,10 @@ public final class HttpUpstream implements Upstream {
                 return;
             }
             HttpClientRequest outgoing = ar.result();
-            // responseTimeoutMs runs from the end of the request body to the response headers
             long[] timer = {-1};
-            ResponseRelay.sendBody(upstream, outgoing).onComplete(sent -> {
-                if (sent.succeeded()) {
+            Future<Void> sent = withBody ? ResponseRelay.sendBody(upstream, outgoing) : outgoing.end();
+            sent.onComplete(result -> {
+                if (result.succeeded()) {
                     if (!outgoing.response().isComplete()) {
                         timer[0] = vertx.setTimer(config.responseTimeoutMs(), id -> {
                             done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT,
@@ -112,7 +145,7 @@ public final class HttpUpstream implements Upstream {
                 }
                 // fail first: the reset below also fails the response future, which must not win.
                 // A client that goes away mid-upload ends up here too, so no partial chart is stored.
-                if (sent.cause() instanceof UpstreamException e) {
+                if (result.cause() instanceof UpstreamException e) {
                     done.tryFail(e);
                 }
                 outgoing.reset();
@@ -128,12 +161,114 @@ public final class HttpUpstream implements Upstream {
                 if (response.failed()) {
                     done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
                             "the upstream closed the connection (" + describe(response.cause()) + ")"));
-                    return;
+                } else {
+                    done.tryComplete(response.result());
                 }
-                ResponseRelay.relay(request, response.result()).onComplete(relayed -> done.tryComplete());
             });
         });
         return done.future();
+    }
+
+    /**
+     * An index file: fetched from the upstream (revalidated when a rewritten copy is cached), its chart URLs
+     * pointed at the gateway once per upstream version, and served with the gateway's own ETag. This is the
+     * one body the gateway holds in memory, bounded by {@code maxIndexBytes}.
+     */
+    private Future<Void> forwardIndex(UpstreamRequest upstream, String publicBase) {
+        HttpServerRequest request = upstream.request();
+        String key = index.routeName() + "\n" + publicBase + "\n" + upstream.target();
+        IndexCache.Entry cached = index.cache().get(key);
+        MultiMap headers = upstream.headers();
+        for (String conditional : List.of("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since",
+                "If-Range", "Range", "Accept-Encoding")) {
+            headers.remove(conditional);
+        }
+        if (cached != null && cached.upstreamEtag() != null) {
+            headers.set(HttpHeaders.IF_NONE_MATCH, cached.upstreamEtag());
+        } else if (cached != null && cached.upstreamLastModified() != null) {
+            headers.set(HttpHeaders.IF_MODIFIED_SINCE, cached.upstreamLastModified());
+        }
+        return send(options(upstream, HttpMethod.GET), upstream, false).compose(response -> {
+            if (response.statusCode() == 304 && cached != null) {
+                response.request().reset();
+                return serveIndex(request, cached);
+            }
+            if (response.statusCode() != 200) {
+                return ResponseRelay.relay(request, response);
+            }
+            return readIndex(response).compose(bytes -> vertx.executeBlocking(() -> {
+                byte[] plain = "gzip".equalsIgnoreCase(response.getHeader(HttpHeaders.CONTENT_ENCODING)) ? gunzip(bytes) : bytes.getBytes();
+                IndexRewriter.Result rewritten = new IndexRewriter(index.bases(), publicBase, index.routePrefix()).rewrite(plain);
+                IndexCache.Entry entry = new IndexCache.Entry(response.getHeader(HttpHeaders.ETAG),
+                        response.getHeader(HttpHeaders.LAST_MODIFIED), rewritten.index(), etag(rewritten.index()),
+                        response.getHeader(HttpHeaders.CONTENT_TYPE), rewritten.rewritten());
+                index.cache().put(key, entry);
+                return entry;
+            }, false).recover(e -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
+                    "the upstream's index file cannot be parsed (" + describe(e) + ")"))))
+                    .compose(entry -> serveIndex(request, entry));
+        });
+    }
+
+    /** The whole index body, failing past {@code maxIndexBytes} without reading on. */
+    private Future<Buffer> readIndex(HttpClientResponse response) {
+        long max = index.maxIndexBytes();
+        String declared = response.getHeader(HttpHeaders.CONTENT_LENGTH);
+        UpstreamException tooLarge = new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
+                "the upstream's index file is larger than " + max + " bytes (server.limits.maxIndexBytes)");
+        if (declared != null && Long.parseLong(declared.trim()) > max) {
+            response.request().reset();
+            return Future.failedFuture(tooLarge);
+        }
+        Promise<Buffer> body = Promise.promise();
+        Buffer collected = Buffer.buffer();
+        response.handler(chunk -> {
+            if (collected.length() + chunk.length() > max) {
+                body.tryFail(tooLarge);
+                response.request().reset();
+                return;
+            }
+            collected.appendBuffer(chunk);
+        });
+        response.exceptionHandler(e -> body.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
+                "the upstream closed the connection mid-index (" + describe(e) + ")")));
+        response.endHandler(v -> body.tryComplete(collected));
+        response.resume();
+        return body.future();
+    }
+
+    private static Future<Void> serveIndex(HttpServerRequest request, IndexCache.Entry entry) {
+        HttpServerResponse response = request.response();
+        response.putHeader(HttpHeaders.ETAG, entry.etag());
+        if (entry.contentType() != null) {
+            response.putHeader(HttpHeaders.CONTENT_TYPE, entry.contentType());
+        }
+        String ifNoneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
+        if (ifNoneMatch != null && List.of(ifNoneMatch.split(",")).stream().map(String::trim)
+                .anyMatch(t -> t.equals(entry.etag()) || t.equals("*"))) {
+            return response.setStatusCode(304).end();
+        }
+        response.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(entry.body().length));
+        return request.method() == HttpMethod.HEAD ? response.end() : response.end(Buffer.buffer(entry.body()));
+    }
+
+    /** {@code server.publicUrl}, else https:// and the request's Host; null without either. */
+    private String publicBase(HttpServerRequest request) {
+        if (index.publicUrl() != null) {
+            return index.publicUrl().toString();
+        }
+        return request.authority() == null ? null : "https://" + request.authority();
+    }
+
+    private static String etag(byte[] body) throws NoSuchAlgorithmException {
+        byte[] digest = MessageDigest.getInstance("SHA-256").digest(body);
+        return "\"" + HexFormat.of().formatHex(digest, 0, 16) + "\"";
+    }
+
+    private static byte[] gunzip(Buffer bytes) throws IOException {
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(bytes.getBytes()))) {
+            return in.readAllBytes();
+        }
     }
 
     private static String describe(Throwable cause) {
