@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.chartgate.testing.GatewayHarness;
 import io.chartgate.testing.HelmCli;
 import io.chartgate.testing.NginxServer;
+import io.chartgate.testing.PgpKeys;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
 import java.net.URI;
@@ -38,6 +39,8 @@ class IndexRewritingIT {
     private static NginxServer nginx;
     private static GatewayHarness gateway;
     private static HelmCli packager;
+    /** Signs demo 0.3.0 once, for every helm version's verification. */
+    private static PgpKeys signer;
 
     @BeforeAll
     static void start() throws Exception {
@@ -127,6 +130,37 @@ class IndexRewritingIT {
         HttpResponse<String> notModified = client.send(HttpRequest.newBuilder(URI.create(gateway.url("/abs/index.yaml")))
                 .header("If-None-Match", etag).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(304, notModified.statusCode());
+    }
+
+    @ParameterizedTest(name = "helm {0}")
+    @ValueSource(strings = {"3", "4"})
+    void signedChartsVerifyThroughTheGatewayAndTheirProvenanceComesThroughIt(String major) throws Exception {
+        Path signed = nginx.root().resolve("abs");
+        Path work = dir.resolve("work");
+        synchronized (IndexRewritingIT.class) {
+            if (signer == null) {
+                signer = PgpKeys.create(dir.resolve("pgp"), "Chart Signer");
+                HelmCli.Result sign = packager.run(work, "package", "demo", "--version", "0.3.0", "--sign", "--key", "Chart Signer",
+                        "--keyring", signer.secretKeyring().toString(), "-d", signed.toString());
+                assertTrue(sign.ok(), sign::toString);
+                assertTrue(packager.run(work, "repo", "index", signed.toString(), "--url", nginx.baseUrl() + "/abs").ok());
+            }
+        }
+        HelmCli helm = HelmCli.of(major, dir.resolve("helm-verify-" + major));
+        assertTrue(add(helm, "signed", "/abs").ok());
+        nginx.clearLog();
+        Path pulls = Files.createDirectories(dir.resolve("pulls-verify-" + major));
+        HelmCli.Result verified = helm.run(pulls, "pull", "signed/demo", "--version", "0.3.0", "--verify",
+                "--keyring", signer.publicKeyring().toString());
+        assertTrue(verified.ok(), verified::toString);
+        List<NginxServer.ReceivedRequest> prov = nginx.received().stream().filter(r -> r.uri().endsWith(".prov")).toList();
+        assertFalse(prov.isEmpty(), () -> "no .prov fetched: " + nginx.received());
+        prov.forEach(r -> assertTrue(r.header("x-request-id") != null, () -> "a .prov came around the gateway: " + r));
+        PgpKeys other = PgpKeys.create(dir.resolve("pgp-other-" + major), "Someone Else");
+        Path elsewhere = Files.createDirectories(dir.resolve("pulls-wrong-key-" + major));
+        HelmCli.Result wrongKey = helm.run(elsewhere, "pull", "signed/demo", "--version", "0.3.0", "--verify",
+                "--keyring", other.publicKeyring().toString());
+        assertFalse(wrongKey.ok(), wrongKey::toString);
     }
 
     @Test
