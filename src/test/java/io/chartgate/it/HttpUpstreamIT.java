@@ -62,7 +62,7 @@ class HttpUpstreamIT {
                   host: 127.0.0.1
                   port: 0
                   tls: { certFile: localhost.crt, keyFile: localhost.key, clientCaFile: ca.crt }
-                  limits: { maxBodyBytes: 1Mi }
+                  limits: { maxBodyBytes: 32Mi }
                 admin: { port: 0 }
                 routes:
                   - { name: museum, prefix: /, upstream: { type: http, url: "%s" } }
@@ -144,7 +144,8 @@ class HttpUpstreamIT {
             assertEquals(1, proxied(nginx, 1).size(), () -> "nginx saw " + nginx.received());
         } else {
             assertEquals("allowed", line.get("decision"));
-            assertEquals(method, proxied(nginx, 1).get(0).method());
+            // an index file is always fetched whole, so its chart URLs can be rewritten: HEAD goes upstream as GET
+            assertEquals(path.endsWith("index.yaml") ? "GET" : method, proxied(nginx, 1).get(0).method());
         }
     }
 
@@ -157,7 +158,8 @@ class HttpUpstreamIT {
 
     @Test
     void uploadsAndDownloadsStreamBytesUnchanged() throws Exception {
-        byte[] chart = new byte[700_000];
+        // a 24 MiB chart: uploads of 20 MiB and more stream through untouched
+        byte[] chart = new byte[24 << 20];
         new Random(7).nextBytes(chart);
         assertEquals(201, send("alice", "PUT", "/charts/big-1.0.0.tgz", chart).statusCode());
         assertArrayEquals(chart, Files.readAllBytes(nginx.root().resolve("charts/big-1.0.0.tgz")));
@@ -165,7 +167,7 @@ class HttpUpstreamIT {
         assertEquals(200, back.statusCode());
         assertArrayEquals(chart, back.body());
         Map<String, Object> line = gateway.awaitRequest(back.headers().firstValue("x-request-id").orElseThrow());
-        assertEquals(700_000, ((Number) line.get("bytesOut")).intValue());
+        assertEquals(24 << 20, ((Number) line.get("bytesOut")).intValue());
     }
 
     @Test
@@ -248,7 +250,7 @@ class HttpUpstreamIT {
 
     @Test
     void aDeclaredBodyOverTheLimitGets413BeforeAnythingIsSent() throws Exception {
-        HttpResponse<byte[]> response = send("alice", "PUT", "/charts/huge-1.0.0.tgz", new byte[(1 << 20) + 1]);
+        HttpResponse<byte[]> response = send("alice", "PUT", "/charts/huge-1.0.0.tgz", new byte[(32 << 20) + 1]);
         assertEquals(413, response.statusCode());
         assertEquals("payload_too_large", JSON.readValue(response.body(), Map.class).get("error"));
         send("bob", "GET", "/index.yaml", null);
@@ -260,7 +262,7 @@ class HttpUpstreamIT {
     void aChunkedBodyOverTheLimitGets413AndLeavesNoPartialFile() throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.url("/charts/chunked-1.0.0.tgz")))
                 .timeout(Duration.ofSeconds(20))
-                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(new byte[3 << 20])))
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(new byte[40 << 20])))
                 .build();
         HttpResponse<byte[]> response;
         try {

@@ -164,6 +164,27 @@ class IndexRewritingIT {
     }
 
     @Test
+    void anIndexOverTheBoundIs502AndNotRewritten() throws Exception {
+        Path small = Files.createDirectories(dir.resolve("small"));
+        try (GatewayHarness bounded = GatewayHarness.start(small, """
+                server:
+                  host: 127.0.0.1
+                  port: 0
+                  tls: { certFile: ../localhost.crt, keyFile: ../localhost.key, clientCaFile: ../ca.crt }
+                  limits: { maxIndexBytes: 100 }
+                admin: { port: 0 }
+                routes: [{ name: abs, prefix: /abs, upstream: { type: http, url: "%s/abs/" } }]
+                policy: { rules: [{ name: r, match: { ou: engineering }, read: ["/**"] }] }
+                """.formatted(nginx.baseUrl()))) {
+            HttpResponse<String> response = TlsClients.http(TlsClients.context(reader, pki.caFile())).send(
+                    HttpRequest.newBuilder(URI.create(bounded.url("/abs/index.yaml"))).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(502, response.statusCode());
+            assertTrue(response.body().contains("\"error\":\"upstream_unavailable\"")
+                    && response.body().contains("larger than 100 bytes (server.limits.maxIndexBytes)"), response::body);
+        }
+    }
+
+    @Test
     void aChangedUpstreamIndexIsSeenOnTheNextUpdate() throws Exception {
         HelmCli helm = HelmCli.of("4", dir.resolve("helm-change"));
         assertTrue(add(helm, "changing", "/abs").ok());
