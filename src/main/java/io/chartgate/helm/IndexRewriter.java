@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import org.yaml.snakeyaml.LoaderOptions;
 
 /**
  * Points a repository index's chart URLs at the gateway. Every {@code urls} entry that starts with one of the
@@ -24,6 +25,8 @@ public final class IndexRewriter {
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final YAMLFactory YAML = YAMLFactory.builder()
+            // SnakeYAML stops at 3 MB by default; a 10,000-chart index is 7.5 MB, and the caller bounds the size
+            .loaderOptions(unlimited())
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
             .disable(YAMLGenerator.Feature.SPLIT_LINES)
@@ -107,6 +110,12 @@ public final class IndexRewriter {
         String authority = base.substring(0, pathStart);
         return url.substring(0, authority.length()).toLowerCase(Locale.ROOT).equals(authority.toLowerCase(Locale.ROOT))
                 && url.startsWith(base.substring(pathStart), authority.length());
+    }
+
+    private static LoaderOptions unlimited() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(Integer.MAX_VALUE);
+        return options;
     }
 
     private static int firstNonBlank(byte[] bytes) {

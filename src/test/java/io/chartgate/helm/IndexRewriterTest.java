@@ -88,11 +88,14 @@ class IndexRewriterTest {
             index.append("  chart").append(c).append(":\n");
             for (int v = 0; v < 10; v++) {
                 index.append("  - name: chart").append(c).append("\n    version: 1.").append(v).append(".0\n")
+                        .append("    description: ").append("a chart description of some length, as real ones have. ".repeat(8)).append("\n")
                         .append("    digest: ").append("0".repeat(64)).append("\n")
                         .append("    urls:\n    - http://cm:8080/charts/chart").append(c).append("-1.").append(v).append(".0.tgz\n");
             }
         }
-        IndexRewriter.Result r = REWRITER.rewrite(index.toString().getBytes(StandardCharsets.UTF_8));
+        byte[] bytes = index.toString().getBytes(StandardCharsets.UTF_8);
+        assertTrue(bytes.length > 5_000_000, "larger than SnakeYAML's default 3 MB limit: " + bytes.length);
+        IndexRewriter.Result r = REWRITER.rewrite(bytes);
         assertEquals(10_000, r.rewritten());
         String out = new String(r.index(), StandardCharsets.UTF_8);
         assertEquals(10_000, out.split("https://gw.example.com/museum/charts/", -1).length - 1);
