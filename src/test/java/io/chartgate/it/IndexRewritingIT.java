@@ -59,6 +59,17 @@ class IndexRewritingIT {
         assertTrue(packager.run(work, "package", "demo", "--app-version", "2.0.0", "-d", rel.toString()).ok());
         assertTrue(packager.run(work, "repo", "index", abs.toString(), "--url", nginx.baseUrl() + "/abs").ok());
         assertTrue(packager.run(work, "repo", "index", rel.toString()).ok());
+        // helm writes JSON indexes too (--json); and an upstream may send its index gzip-encoded
+        Path json = Files.createDirectories(root.resolve("json"));
+        assertTrue(packager.run(work, "package", "demo", "--app-version", "3.0.0", "-d", json.toString()).ok());
+        assertTrue(packager.run(work, "repo", "index", json.toString(), "--json", "--url", nginx.baseUrl() + "/json").ok());
+        Path gz = Files.createDirectories(root.resolve("gz"));
+        assertTrue(packager.run(work, "package", "demo", "--app-version", "4.0.0", "-d", gz.toString()).ok());
+        assertTrue(packager.run(work, "repo", "index", gz.toString(), "--url", nginx.baseUrl() + "/gz").ok());
+        byte[] plain = Files.readAllBytes(gz.resolve("index.yaml"));
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz.resolve("index.yaml.gz")))) {
+            out.write(plain);
+        }
         assertTrue(Files.readString(abs.resolve("index.yaml")).contains(nginx.baseUrl() + "/abs/demo-0.1.0.tgz"));
         gateway = GatewayHarness.start(dir, """
                 server:
@@ -69,6 +80,8 @@ class IndexRewritingIT {
                 routes:
                   - { name: abs, prefix: /abs, upstream: { type: http, url: "%1$s/abs/" } }
                   - { name: rel, prefix: /rel, upstream: { type: http, url: "%1$s/rel/" } }
+                  - { name: json, prefix: /json, upstream: { type: http, url: "%1$s/json/" } }
+                  - { name: gz, prefix: /gz, upstream: { type: http, url: "%1$s/gz/" } }
                 policy:
                   rules:
                     - { name: engineering, match: { ou: engineering }, read: ["/**"] }
@@ -92,8 +105,12 @@ class IndexRewritingIT {
         HelmCli helm = HelmCli.of(major, dir.resolve("helm-" + major));
         assertTrue(add(helm, "abs", "/abs").ok());
         assertTrue(add(helm, "rel", "/rel").ok());
+        HelmCli.Result json = add(helm, "json", "/json");
+        assertTrue(json.ok(), json::toString);
+        HelmCli.Result gz = add(helm, "gz", "/gz");
+        assertTrue(gz.ok(), gz::toString);
         nginx.clearLog();
-        for (String repo : List.of("abs", "rel")) {
+        for (String repo : List.of("abs", "rel", "json", "gz")) {
             Path pulls = Files.createDirectories(dir.resolve("pulls-" + major + "-" + repo));
             HelmCli.Result pull = helm.run(pulls, "pull", repo + "/demo", "--version", "0.1.0");
             assertTrue(pull.ok(), pull::toString);
@@ -103,13 +120,29 @@ class IndexRewritingIT {
         }
         List<NginxServer.ReceivedRequest> charts = nginx.received().stream().filter(r -> r.uri().endsWith(".tgz")).toList();
         // helm 4 keeps a content cache, so `template` may not fetch again; each chart was fetched at least once
-        assertEquals(java.util.Set.of("/abs/demo-0.1.0.tgz", "/rel/demo-0.1.0.tgz"),
+        assertEquals(java.util.Set.of("/abs/demo-0.1.0.tgz", "/rel/demo-0.1.0.tgz", "/json/demo-0.1.0.tgz", "/gz/demo-0.1.0.tgz"),
                 charts.stream().map(NginxServer.ReceivedRequest::uri).collect(java.util.stream.Collectors.toSet()),
                 () -> "nginx saw " + nginx.received());
         for (NginxServer.ReceivedRequest chart : charts) {
             assertTrue(chart.header("x-request-id") != null && chart.header("x-forwarded-client-cert") != null,
                     () -> "a chart was fetched around the gateway: " + chart);
         }
+    }
+
+    @Test
+    void aJsonIndexStaysJsonAndAGzipEncodedOneIsDecodedAndRewritten() throws Exception {
+        HttpClient client = TlsClients.http(TlsClients.context(reader, pki.caFile()));
+        HttpResponse<String> json = client.send(HttpRequest.newBuilder(URI.create(gateway.url("/json/index.yaml"))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, json.statusCode());
+        assertTrue(json.body().trim().startsWith("{"), json::body);
+        assertTrue(json.body().contains("\"" + gateway.url("/json/demo-0.1.0.tgz") + "\""), json::body);
+        HttpResponse<String> gz = client.send(HttpRequest.newBuilder(URI.create(gateway.url("/gz/index.yaml"))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, gz.statusCode());
+        assertTrue(gz.headers().firstValue("content-encoding").isEmpty(), "the rewritten index is sent plain");
+        assertTrue(gz.body().contains(gateway.url("/gz/demo-0.1.0.tgz")), gz::body);
+        assertFalse(gz.body().contains(nginx.baseUrl()), gz::body);
     }
 
     @Test

@@ -439,6 +439,10 @@ public final class NginxServer implements AutoCloseable {
                 + "            create_full_put_path on;\n"
                 + "            dav_access user:rw group:r all:r;\n"
                 + "        }\n"
+                // an upstream that sends index.yaml.gz gzip-encoded whatever the client accepts
+                + "        location /gz/ {\n"
+                + "            gzip_static always;\n"
+                + "        }\n"
                 + "    }\n"
                 + "}\n";
     }
