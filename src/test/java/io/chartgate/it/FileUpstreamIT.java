@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.chartgate.helm.SampleRepository;
 import io.chartgate.testing.GatewayHarness;
+import io.chartgate.testing.HelmCli;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
 import java.net.URI;
@@ -22,6 +23,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The read-only file upstream, and requests refused before any upstream (no route, anonymous, admin port). */
 class FileUpstreamIT {
@@ -128,6 +131,16 @@ class FileUpstreamIT {
         HttpResponse<byte[]> denied = get(anonymous, "/charts/hello-0.2.0.tgz");
         assertEquals(401, denied.statusCode());
         assertEquals("certificate_required", JSON.readValue(denied.body(), Map.class).get("error"));
+    }
+
+    @ParameterizedTest(name = "helm {0}")
+    @ValueSource(strings = {"3", "4"})
+    void helmWithoutACertificateSees401WhereAnonymousMayNotRead(String major) {
+        HelmCli helm = HelmCli.of(major, dir.resolve("helm-anon-" + major));
+        HelmCli.Result result = helm.run(dir, "repo", "add", "anon", gateway.url("/charts/sub"),
+                "--ca-file", dir.resolve("ca.crt").toString());
+        assertTrue(!result.ok() && result.output().contains(": 401 a client certificate is required to read /charts/sub/index.yaml"),
+                result::toString);
     }
 
     @Test
