@@ -43,7 +43,8 @@ final class Serving {
         AccessLog accessLog = new AccessLog(new FileOutputStream(FileDescriptor.out));
         Gateway gateway;
         try {
-            gateway = Gateway.start(vertx, compiled, accessLog, new GatewayMetrics())
+            gateway = Gateway.start(vertx, compiled, accessLog,
+                    new GatewayMetrics(compiled.config().metrics().maxPrincipals()))
                     .await(30, TimeUnit.SECONDS);
         } catch (ConfigException e) {
             ConfigCheckCommand.printErrors(err, configFile, e);

@@ -1,35 +1,87 @@
 package io.chartgate.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The gateway's meters in a Prometheus registry. Label values come from the configuration (route names) or
- * fixed vocabularies (access, decision, result), never from raw client input.
+ * The gateway's meters in a Prometheus registry, named as {@link MetricNames} says. Label values come from
+ * the configuration (route names) or fixed vocabularies (access, decision, result, kind), never raw client
+ * input; the principal label is capped by {@code metrics.maxPrincipals}.
  */
 public final class GatewayMetrics {
 
+    /** The certificate kinds of {@code chartgate_cert_expiry_timestamp_seconds}. */
+    public enum CertKind {
+        SERVER("server"),
+        CLIENT_CA("client_ca"),
+        CRL_NEXT_UPDATE("crl_next_update");
+
+        private final String label;
+
+        CertKind(String label) {
+            this.label = label;
+        }
+    }
+
+    /** One expiry to export: which kind, whose (subject DN) and when. */
+    public record Expiry(CertKind kind, String subject, Instant at) {
+    }
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger activeConnections = new AtomicInteger();
+    private final PrincipalLabels principals;
+    private final Map<Tags, AtomicLong> certExpiry = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> clientExpiry = new ConcurrentHashMap<>();
+    private final AtomicLong lastReloadSuccess = new AtomicLong();
 
-    public GatewayMetrics() {
+    public GatewayMetrics(int maxPrincipals) {
+        this.principals = new PrincipalLabels(maxPrincipals);
+        // two of Micrometer's process meters break Prometheus naming rules (promtool check metrics refuses them)
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("system.cpu.count")
+                || id.getName().equals("process.cpu.time")));
         new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        registry.gauge(MetricNames.ACTIVE_CONNECTIONS, activeConnections);
+        new FileDescriptorMetrics().bindTo(registry);
+        Gauge.builder(MetricNames.ACTIVE_CONNECTIONS, activeConnections, AtomicInteger::get)
+                .description("Open client connections").register(registry);
+        Gauge.builder(MetricNames.CONFIG_LAST_RELOAD_SUCCESS, lastReloadSuccess, AtomicLong::get)
+                .description("When the configuration in force was loaded (Unix seconds)").register(registry);
+        for (String result : List.of("success", "failure")) {
+            reloads(result);
+        }
+        // every handshake result is exported from the start, so rate() and alerts see a zero, not a gap
+        for (String result : List.of("ok", "no_certificate", "unknown_ca", "expired", "not_yet_valid", "revoked", "protocol",
+                "other")) {
+            handshakes(result);
+        }
     }
 
     /** One finished request; {@code access} is read, write or none; {@code decision} allowed, denied or rejected. */
-    public void request(String route, String access, String decision, int status, Duration duration) {
+    public void request(String route, String access, String decision, int status, Duration duration, String principal,
+            long bytesIn, long bytesOut) {
         Counter.builder(MetricNames.REQUESTS)
                 .description("Requests by route, access, decision and status")
                 .tags(MetricNames.ROUTE, route, MetricNames.ACCESS, access, MetricNames.DECISION, decision,
@@ -37,20 +89,98 @@ public final class GatewayMetrics {
                 .register(registry)
                 .increment();
         Timer.builder(MetricNames.REQUEST_DURATION)
-                .description("Request duration from the first byte of the request to the last of the response")
+                .description("From the request's arrival to the end of the response")
                 .tags(MetricNames.ROUTE, route, MetricNames.ACCESS, access)
+                .publishPercentileHistogram()
+                .register(registry)
+                .record(duration);
+        Counter.builder(MetricNames.BYTES_RECEIVED).description("Request body bytes received from clients")
+                .tag(MetricNames.ROUTE, route).register(registry).increment(bytesIn);
+        Counter.builder(MetricNames.BYTES_SENT).description("Response bytes sent to clients")
+                .tag(MetricNames.ROUTE, route).register(registry).increment(bytesOut);
+        if (principal != null) {
+            Counter.builder(MetricNames.PRINCIPAL_REQUESTS)
+                    .description("Requests by client principal (CN), capped at metrics.maxPrincipals")
+                    .tags(MetricNames.PRINCIPAL, principals.label(principal), MetricNames.ACCESS, access,
+                            MetricNames.DECISION, decision)
+                    .register(registry)
+                    .increment();
+        }
+    }
+
+    /** Time until the upstream's response headers arrived. */
+    public void upstream(String route, Duration duration) {
+        Timer.builder(MetricNames.UPSTREAM_DURATION)
+                .description("From sending to an upstream to its response headers")
+                .tag(MetricNames.ROUTE, route)
                 .publishPercentileHistogram()
                 .register(registry)
                 .record(duration);
     }
 
-    /** One TLS handshake: ok, no_certificate, unknown_ca, expired, not_yet_valid, revoked, protocol or other. */
-    public void handshake(String result) {
-        Counter.builder(MetricNames.TLS_HANDSHAKES)
-                .description("TLS handshakes by result")
-                .tag(MetricNames.RESULT, result)
+    /** An upstream failure: connect, timeout, reset or status_5xx. */
+    public void upstreamError(String route, String kind) {
+        Counter.builder(MetricNames.UPSTREAM_ERRORS)
+                .description("Upstream failures by kind")
+                .tags(MetricNames.ROUTE, route, MetricNames.KIND, kind)
                 .register(registry)
                 .increment();
+    }
+
+    /** One TLS handshake: ok, no_certificate, unknown_ca, expired, not_yet_valid, revoked, protocol or other. */
+    public void handshake(String result) {
+        handshakes(result).increment();
+    }
+
+    private Counter handshakes(String result) {
+        return Counter.builder(MetricNames.TLS_HANDSHAKES)
+                .description("TLS handshakes by result")
+                .tag(MetricNames.RESULT, result)
+                .register(registry);
+    }
+
+    private Counter reloads(String result) {
+        return Counter.builder(MetricNames.CONFIG_RELOADS)
+                .description("Configuration reloads by result")
+                .tag(MetricNames.RESULT, result)
+                .register(registry);
+    }
+
+    /** The configuration in force was loaded (at start-up, or by a reload). */
+    public void configLoaded(Instant at, boolean reload) {
+        lastReloadSuccess.set(at.getEpochSecond());
+        if (reload) {
+            reloads("success").increment();
+        }
+    }
+
+    /** When the server certificate, each trusted CA and each CRL's nextUpdate run out. */
+    public void expiries(List<Expiry> expiries) {
+        for (Expiry e : expiries) {
+            Tags tags = Tags.of(MetricNames.KIND, e.kind().label, MetricNames.SUBJECT, e.subject());
+            certExpiry.computeIfAbsent(tags, t -> {
+                AtomicLong value = new AtomicLong();
+                Gauge.builder(MetricNames.CERT_EXPIRY, value, AtomicLong::get)
+                        .description("When a certificate expires or a CRL's nextUpdate passes (Unix seconds)")
+                        .tags(t).register(registry);
+                return value;
+            }).set(e.at().getEpochSecond());
+        }
+    }
+
+    /** A client certificate seen on a request: its principal's expiry (bounded like the principal label). */
+    public void clientCertificate(String principal, Instant notAfter) {
+        String label = principals.label(principal);
+        if (label.equals(MetricNames.OTHER)) {
+            return;
+        }
+        clientExpiry.computeIfAbsent(label, p -> {
+            AtomicLong value = new AtomicLong();
+            Gauge.builder(MetricNames.CLIENT_CERT_EXPIRY, value, AtomicLong::get)
+                    .description("When the last seen client certificate of a principal expires (Unix seconds)")
+                    .tag(MetricNames.PRINCIPAL, p).register(registry);
+            return value;
+        }).set(notAfter.getEpochSecond());
     }
 
     public void connectionOpened() {
@@ -64,9 +194,5 @@ public final class GatewayMetrics {
     /** The Prometheus text exposition. */
     public String scrape() {
         return registry.scrape();
-    }
-
-    public PrometheusMeterRegistry registry() {
-        return registry;
     }
 }

@@ -27,6 +27,8 @@ final class Exchange {
     Decision decision;
     long bytesIn;
     boolean finished;
+    /** The gateway answered with an error of its own after forwarding: the status is not the upstream's. */
+    boolean gatewayAnswered;
 
     private final ClosingConnections closing;
 

@@ -91,6 +91,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         X509Certificate certificate = peerCertificate(request);
         ClientIdentity identity = certificate == null ? ClientIdentity.ANONYMOUS : IdentityExtractor.fromCertificate(certificate);
         Exchange exchange = new Exchange(request, requestId, identity, certificate, closing);
+        if (certificate != null) {
+            metrics.clientCertificate(identity.principal(), identity.notAfter());
+        }
         request.response().putHeader(ForwardedHeaders.REQUEST_ID, requestId);
         request.response().endHandler(v -> finish(exchange));
         request.response().closeHandler(v -> finish(exchange));
@@ -154,7 +157,22 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
                         server.trustedProxies(), exchange.requestId),
                 maxBody, n -> exchange.bytesIn += n);
         Upstream upstream = current.upstreams().get(exchange.route.name());
+        String routeName = exchange.route.name();
+        long sent = System.nanoTime();
+        request.response().headersEndHandler(v -> {
+            // the response headers are the upstream's unless the gateway answered with an error of its own
+            if (!exchange.gatewayAnswered) {
+                metrics.upstream(routeName, Duration.ofNanos(System.nanoTime() - sent));
+                if (request.response().getStatusCode() >= 500) {
+                    metrics.upstreamError(routeName, "status_5xx");
+                }
+            }
+        });
         upstream.forward(forward).onFailure(cause -> {
+            exchange.gatewayAnswered = true;
+            if (cause instanceof UpstreamException e && e.failure() != null) {
+                metrics.upstreamError(routeName, e.failure());
+            }
             if (cause instanceof UpstreamException e) {
                 if (e.kind() == UpstreamException.Kind.METHOD_NOT_ALLOWED) {
                     request.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD");
@@ -195,7 +213,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         long nanos = System.nanoTime() - exchange.startNanos;
         String route = exchange.route == null ? MetricNames.NONE : exchange.route.name();
         String access = exchange.access == null || exchange.route == null ? MetricNames.NONE : exchange.access.label();
-        metrics.request(route, access, exchange.outcome(), status, Duration.ofNanos(nanos));
+        metrics.request(route, access, exchange.outcome(), status, Duration.ofNanos(nanos),
+                exchange.identity.isAnonymous() ? null : exchange.identity.principal(), exchange.bytesIn, response.bytesWritten());
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("event", "request");
         entry.put("time", Instant.now().toString());

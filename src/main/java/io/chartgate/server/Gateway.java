@@ -15,6 +15,7 @@ import io.chartgate.proxy.GatewayState;
 import io.chartgate.proxy.ProxyHandler;
 import io.chartgate.tls.HandshakeRejection;
 import io.chartgate.tls.SslOptionsMapper;
+import io.chartgate.tls.TlsMaterial;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.file.FileUpstream;
 import io.chartgate.upstream.http.HttpUpstream;
@@ -23,6 +24,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,6 +68,8 @@ public final class Gateway {
             throw new ConfigException(compiled.unsupported());
         }
         GatewayConfig config = compiled.config();
+        metrics.configLoaded(Instant.now(), false);
+        metrics.expiries(expiries(compiled.tls()));
         Map<String, Upstream> upstreams = upstreams(vertx, config);
         AtomicReference<GatewayState> state = new AtomicReference<>(
                 new GatewayState(config, compiled.policy(), compiled.router(), upstreams));
@@ -116,6 +121,25 @@ public final class Gateway {
                     server.close();
                     upstreams.values().forEach(Upstream::close);
                 });
+    }
+
+    /** The server certificate, every trusted CA and every CRL's nextUpdate, for the expiry gauges. */
+    static List<GatewayMetrics.Expiry> expiries(TlsMaterial tls) {
+        List<GatewayMetrics.Expiry> expiries = new ArrayList<>();
+        X509Certificate server = tls.serverChain().get(0);
+        expiries.add(new GatewayMetrics.Expiry(GatewayMetrics.CertKind.SERVER, server.getSubjectX500Principal().getName(),
+                server.getNotAfter().toInstant()));
+        for (X509Certificate ca : tls.clientCas()) {
+            expiries.add(new GatewayMetrics.Expiry(GatewayMetrics.CertKind.CLIENT_CA, ca.getSubjectX500Principal().getName(),
+                    ca.getNotAfter().toInstant()));
+        }
+        for (X509CRL crl : tls.crls()) {
+            if (crl.getNextUpdate() != null) {
+                expiries.add(new GatewayMetrics.Expiry(GatewayMetrics.CertKind.CRL_NEXT_UPDATE,
+                        crl.getIssuerX500Principal().getName(), crl.getNextUpdate().toInstant()));
+            }
+        }
+        return expiries;
     }
 
     /** One adapter per route; {@link CompiledConfig} has refused the kinds this build cannot serve. */

@@ -19,13 +19,28 @@ public final class UpstreamException extends RuntimeException {
     }
 
     private final Kind kind;
+    private final String failure;
 
     public UpstreamException(Kind kind, String message) {
+        this(kind, null, message);
+    }
+
+    /**
+     * @param failure how the upstream failed, for {@code chartgate_upstream_errors_total}'s {@code kind}:
+     *     connect, timeout or reset; null when the upstream did not fail (a body over the limit, say)
+     */
+    public UpstreamException(Kind kind, String failure, String message) {
         super(message, null, false, false);
         this.kind = kind;
+        this.failure = failure;
     }
 
     public Kind kind() {
         return kind;
+    }
+
+    /** connect, timeout, reset, or null. */
+    public String failure() {
+        return failure;
     }
 }

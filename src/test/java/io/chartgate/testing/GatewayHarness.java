@@ -51,7 +51,7 @@ public final class GatewayHarness implements AutoCloseable {
             CompiledConfig compiled = CompiledConfig.compile(new ConfigLoader(Map.of()).load(file), Instant.now());
             Vertx vertx = Vertx.vertx();
             LogSink sink = new LogSink();
-            GatewayMetrics metrics = new GatewayMetrics();
+            GatewayMetrics metrics = new GatewayMetrics(compiled.config().metrics().maxPrincipals());
             Gateway gateway = Gateway.start(vertx, compiled, new AccessLog(sink), metrics).await(30, TimeUnit.SECONDS);
             return new GatewayHarness(vertx, gateway, sink, metrics);
         } catch (Exception e) {

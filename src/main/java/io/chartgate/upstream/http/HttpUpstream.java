@@ -125,7 +125,7 @@ public final class HttpUpstream implements Upstream {
         Promise<HttpClientResponse> done = Promise.promise();
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
-                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
+                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
                         "the upstream cannot be reached (" + describe(ar.cause()) + ")"));
                 return;
             }
@@ -136,7 +136,7 @@ public final class HttpUpstream implements Upstream {
                 if (result.succeeded()) {
                     if (!outgoing.response().isComplete()) {
                         timer[0] = vertx.setTimer(config.responseTimeoutMs(), id -> {
-                            done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT,
+                            done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT, "timeout",
                                     "the upstream did not answer within " + config.responseTimeoutMs() + " ms"));
                             outgoing.reset();
                         });
@@ -159,7 +159,7 @@ public final class HttpUpstream implements Upstream {
                     return;
                 }
                 if (response.failed()) {
-                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
+                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "reset",
                             "the upstream closed the connection (" + describe(response.cause()) + ")"));
                 } else {
                     done.tryComplete(response.result());
@@ -230,7 +230,7 @@ public final class HttpUpstream implements Upstream {
             }
             collected.appendBuffer(chunk);
         });
-        response.exceptionHandler(e -> body.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
+        response.exceptionHandler(e -> body.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "reset",
                 "the upstream closed the connection mid-index (" + describe(e) + ")")));
         response.endHandler(v -> body.tryComplete(collected));
         response.resume();
