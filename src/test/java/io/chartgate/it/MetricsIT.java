@@ -15,7 +15,18 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -153,6 +164,82 @@ class MetricsIT {
         assertEquals(2, value("chartgate_principal_requests_total{access=\"none\",decision=\"rejected\",principal=\"reader\"}"));
         assertEquals(1, value("chartgate_principal_requests_total{access=\"read\",decision=\"denied\",principal=\"other\"}"));
         assertFalse(scrape.contains("principal=\"outsider\""), "maxPrincipals: 1 keeps outsider out of the labels");
+    }
+
+    @Test
+    void everyDashboardQueryIsValidPromqlOverExportedNamesOnly() throws Exception {
+        JsonNode dashboard = new ObjectMapper().readTree(Path.of("dashboards/chartgate.json").toFile());
+        StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
+        Set<String> names = new TreeSet<>();
+        int n = 0;
+        for (JsonNode panel : dashboard.get("panels")) {
+            for (JsonNode target : panel.get("targets")) {
+                String expr = target.get("expr").asText()
+                        .replace("$__rate_interval", "5m").replace("$route", ".*").replace("$principal", ".*");
+                rules.append("      - record: dashboard:panel").append(panel.get("id")).append('_').append(n++).append("\n")
+                        .append("        expr: '").append(expr.replace("'", "''")).append("'\n");
+                Matcher m = Pattern.compile("chartgate_[a-z_]+").matcher(expr);
+                while (m.find()) {
+                    names.add(m.group());
+                }
+            }
+        }
+        Path file = Files.writeString(dir.resolve("dashboard-rules.yaml"), rules);
+        HelmCli.Result check = Promtool.run("", "check", "rules", file.toString());
+        assertEquals(0, check.exitCode(), check::toString);
+        for (String name : names) {
+            assertTrue(Pattern.compile("^" + name + "[{ ]", Pattern.MULTILINE).matcher(scrape).find(),
+                    () -> "the dashboard uses " + name + ", which the gateway does not export");
+        }
+        assertTrue(names.size() >= 10, names::toString);
+    }
+
+    @Test
+    void aRealPrometheusScrapesTheAdminPort() throws Exception {
+        Path prometheus = Path.of("/usr/bin/prometheus");
+        assertTrue(Files.isExecutable(prometheus), "prometheus is required; run scripts/test.sh (apt-get install prometheus)");
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path config = Files.writeString(dir.resolve("prometheus.yml"), """
+                global: { scrape_interval: 1s }
+                scrape_configs:
+                  - job_name: chartgate
+                    static_configs: [{ targets: ["127.0.0.1:%d"] }]
+                """.formatted(gateway.adminPort()));
+        Process server = new ProcessBuilder(prometheus.toString(), "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + port)
+                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+        try {
+            HttpClient client = HttpClient.newHttpClient();
+            URI query = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
+                    + java.net.URLEncoder.encode("sum by (principal) (chartgate_principal_requests_total)", StandardCharsets.UTF_8));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            String body = "";
+            while (System.nanoTime() < deadline) {
+                try {
+                    body = client.send(HttpRequest.newBuilder(query).build(), HttpResponse.BodyHandlers.ofString()).body();
+                    if (body.contains("\"principal\":\"reader\"") && body.contains("\"principal\":\"other\"")) {
+                        break;
+                    }
+                } catch (java.io.IOException e) {
+                    // not listening yet
+                }
+                LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+            }
+            String answer = body;
+            assertTrue(answer.contains("\"principal\":\"reader\"") && answer.contains("\"principal\":\"other\""),
+                    () -> "Prometheus answered: " + answer);
+            String requests = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
+                    + java.net.URLEncoder.encode("chartgate_requests_total{decision=\"denied\"}", StandardCharsets.UTF_8))).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(requests.contains("\"route\":\"charts\"") && requests.contains("\"status\":\"403\""), requests);
+        } finally {
+            server.destroy();
+            server.waitFor(10, TimeUnit.SECONDS);
+            server.destroyForcibly();
+        }
     }
 
     @Test
