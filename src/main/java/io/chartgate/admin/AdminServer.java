@@ -4,13 +4,17 @@ import io.chartgate.metrics.GatewayMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
  * The plain-HTTP admin server, loopback by default: {@code /healthz} (the process answers), {@code /readyz}
- * (certificates loaded and every upstream answered the last probe) and {@code /metrics} (Prometheus text).
+ * (certificates loaded and every upstream answered the last probe), {@code /metrics} (Prometheus text) and
+ * {@code POST /-/reload} (200 {@code {"result":"success"}}, or 422 naming every problem; the old configuration
+ * stays).
  */
 public final class AdminServer {
 
@@ -20,9 +24,12 @@ public final class AdminServer {
         this.server = server;
     }
 
-    /** @param readiness null when ready, else why not */
+    /**
+     * @param readiness null when ready, else why not
+     * @param reload reloads the configuration: the errors of a failure, or none
+     */
     public static Future<AdminServer> start(Vertx vertx, String host, int port, GatewayMetrics metrics,
-            Supplier<String> readiness) {
+            Supplier<String> readiness, Supplier<Future<List<String>>> reload) {
         Router router = Router.router(vertx);
         router.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
         router.get("/readyz").handler(ctx -> {
@@ -34,6 +41,16 @@ public final class AdminServer {
                 ctx.json(new JsonObject().put("status", "not_ready").put("reason", notReady));
             }
         });
+        router.post("/-/reload").handler(ctx -> reload.get().onComplete(ar -> {
+            List<String> errors = ar.succeeded() ? ar.result() : List.of(String.valueOf(ar.cause().getMessage()));
+            if (errors.isEmpty()) {
+                ctx.json(new JsonObject().put("result", "success"));
+            } else {
+                ctx.response().setStatusCode(422);
+                ctx.json(new JsonObject().put("result", "failure").put("error", "invalid_configuration")
+                        .put("message", String.join("; ", errors)).put("errors", new JsonArray(errors)));
+            }
+        }));
         router.get("/metrics").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(metrics.scrape()));

@@ -32,8 +32,9 @@ final class Serving {
      */
     static int serve(CliContext context, Path configFile, PrintWriter err, Consumer<Gateway> started) {
         CompiledConfig compiled;
+        ConfigLoader loader = new ConfigLoader(context.env());
         try {
-            compiled = CompiledConfig.compile(new ConfigLoader(context.env()).load(configFile), Instant.now());
+            compiled = CompiledConfig.compile(loader.load(configFile), Instant.now());
         } catch (ConfigException e) {
             ConfigCheckCommand.printErrors(err, configFile, e);
             return 1;
@@ -43,7 +44,7 @@ final class Serving {
         AccessLog accessLog = new AccessLog(new FileOutputStream(FileDescriptor.out));
         Gateway gateway;
         try {
-            gateway = Gateway.start(vertx, compiled, accessLog,
+            gateway = Gateway.start(vertx, loader, compiled, accessLog,
                     new GatewayMetrics(compiled.config().metrics().maxPrincipals()))
                     .await(30, TimeUnit.SECONDS);
         } catch (ConfigException e) {
@@ -60,11 +61,8 @@ final class Serving {
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), signal -> stop.countDown());
         Signal.handle(new Signal("INT"), signal -> stop.countDown());
-        // SIGHUP would otherwise end the JVM; reload is not in this build yet, so say so and keep serving
-        Signal.handle(new Signal("HUP"), signal -> {
-            err.println("chartgate: SIGHUP ignored: this build does not reload; restart to apply changes");
-            err.flush();
-        });
+        Gateway running = gateway;
+        Signal.handle(new Signal("HUP"), signal -> running.reload("signal"));
         err.println("chartgate: listening on https://" + compiled.config().server().host() + ":" + gateway.port()
                 + ", admin on http://" + compiled.config().admin().host() + ":" + gateway.adminPort());
         err.flush();

@@ -154,6 +154,11 @@ public final class GatewayMetrics {
         }
     }
 
+    /** A reload failed; the configuration in force stays. */
+    public void configReloadFailed() {
+        reloads("failure").increment();
+    }
+
     /** When the server certificate, each trusted CA and each CRL's nextUpdate run out. */
     public void expiries(List<Expiry> expiries) {
         for (Expiry e : expiries) {

@@ -3,18 +3,24 @@ package io.chartgate.proxy;
 import io.chartgate.config.ClientAuth;
 import io.chartgate.config.GatewayConfig;
 import io.chartgate.policy.Policy;
+import io.chartgate.tls.CrlSet;
 import io.chartgate.upstream.Router;
 import io.chartgate.upstream.Upstream;
 import java.util.Map;
+import java.util.Set;
+import javax.security.auth.x500.X500Principal;
 
 /**
- * What the request handler decides with: the configuration, its compiled policy and router, and one upstream
- * adapter per route name. Immutable and built whole, so it can only ever be swapped, never half-changed.
+ * What the request handler decides with: the configuration, its compiled policy and router, one upstream
+ * adapter per route name, and the trust in force (CAs' names, CRLs), which every request of an open connection
+ * is checked against again. Immutable and built whole: a reload swaps in a new one, never half-changes one.
  */
-public record GatewayState(GatewayConfig config, Policy policy, Router router, Map<String, Upstream> upstreams) {
+public record GatewayState(GatewayConfig config, Policy policy, Router router, Map<String, Upstream> upstreams,
+        Set<X500Principal> trustedIssuers, CrlSet crls) {
 
     public GatewayState {
         upstreams = Map.copyOf(upstreams);
+        trustedIssuers = Set.copyOf(trustedIssuers);
     }
 
     /** Clients without a certificate reach HTTP only with {@code clientAuth: optional}. */

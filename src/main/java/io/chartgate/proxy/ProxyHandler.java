@@ -7,6 +7,7 @@ import io.chartgate.metrics.MetricNames;
 import io.chartgate.policy.Access;
 import io.chartgate.policy.CanonicalPath;
 import io.chartgate.policy.Decision;
+import io.chartgate.tls.CrlSet;
 import io.chartgate.upstream.Router;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
@@ -114,6 +115,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             return;
         }
         exchange.path = ((CanonicalPath.Canonical) parsed).path();
+        if (exchange.certificate != null && !stillTrusted(exchange, current)) {
+            return;
+        }
         var route = current.router().route(exchange.path.path());
         if (route.isEmpty()) {
             exchange.fail(GatewayError.NO_ROUTE, "no route for " + exchange.path);
@@ -190,6 +194,25 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
                 request.response().reset();
             }
         });
+    }
+
+    /**
+     * The certificate was verified when its connection opened; the trust in force now (after a reload, a new
+     * CRL) may say otherwise, and then this request is refused.
+     */
+    private static boolean stillTrusted(Exchange exchange, GatewayState current) {
+        X509Certificate certificate = exchange.certificate;
+        if (!current.trustedIssuers().contains(certificate.getIssuerX500Principal())) {
+            exchange.fail(GatewayError.FORBIDDEN, "the issuer " + certificate.getIssuerX500Principal().getName()
+                    + " is no longer a trusted client CA");
+            return false;
+        }
+        CrlSet.Refusal refusal = current.crls().refusal(certificate, Instant.now());
+        if (refusal != null) {
+            exchange.fail(refusal.revoked() ? GatewayError.CERTIFICATE_REVOKED : GatewayError.FORBIDDEN, refusal.reason());
+            return false;
+        }
+        return true;
     }
 
     /** The declared Content-Length, or -1 (none, or chunked). */

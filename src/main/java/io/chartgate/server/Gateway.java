@@ -1,18 +1,20 @@
 package io.chartgate.server;
 
+import io.chartgate.admin.AdminServer;
 import io.chartgate.config.ConfigException;
+import io.chartgate.config.ConfigLoader;
 import io.chartgate.config.FileUpstreamConfig;
 import io.chartgate.config.GatewayConfig;
 import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.RouteConfig;
 import io.chartgate.helm.IndexCache;
 import io.chartgate.identity.IdentityExtractor;
-import io.chartgate.admin.AdminServer;
 import io.chartgate.metrics.GatewayMetrics;
 import io.chartgate.proxy.AccessLog;
 import io.chartgate.proxy.ClosingConnections;
 import io.chartgate.proxy.GatewayState;
 import io.chartgate.proxy.ProxyHandler;
+import io.chartgate.tls.CrlSet;
 import io.chartgate.tls.HandshakeRejection;
 import io.chartgate.tls.SslOptionsMapper;
 import io.chartgate.tls.TlsMaterial;
@@ -24,23 +26,28 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.ServerSSLOptions;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLHandshakeException;
+import javax.security.auth.x500.X500Principal;
 
 /**
  * The composition root: builds the upstream adapters, the TLS server with the request handler, and the admin
- * server from one compiled configuration, and stops them in order. {@link #close()} stops accepting and lets
- * in-flight requests finish within {@code server.shutdownGraceSeconds}.
+ * server from one compiled configuration; reloads it (file watch, SIGHUP, {@code POST /-/reload}) by building
+ * a complete new state and swapping it in, or changing nothing; and stops everything in order.
  */
 public final class Gateway {
 
@@ -50,38 +57,44 @@ public final class Gateway {
     private final UpstreamProbe probe;
     private final AtomicReference<GatewayState> state;
     private final AccessLog accessLog;
+    private final GatewayMetrics metrics;
+    private final Reloader reloader;
 
     private Gateway(Vertx vertx, HttpServer server, AdminServer admin, UpstreamProbe probe,
-            AtomicReference<GatewayState> state, AccessLog accessLog) {
+            AtomicReference<GatewayState> state, AccessLog accessLog, GatewayMetrics metrics, Reloader reloader) {
         this.vertx = vertx;
         this.server = server;
         this.admin = admin;
         this.probe = probe;
         this.state = state;
         this.accessLog = accessLog;
+        this.metrics = metrics;
+        this.reloader = reloader;
     }
 
-    /** Starts everything; the future fails (with nothing left listening or open) when a port cannot be bound. */
-    public static Future<Gateway> start(Vertx vertx, CompiledConfig compiled, AccessLog accessLog, GatewayMetrics metrics)
-            throws ConfigException {
+    /**
+     * Starts everything; the future fails (with nothing left listening or open) when a port cannot be bound.
+     *
+     * @param loader reads the configuration again on reload (its file is {@code compiled.config().source()})
+     */
+    public static Future<Gateway> start(Vertx vertx, ConfigLoader loader, CompiledConfig compiled, AccessLog accessLog,
+            GatewayMetrics metrics) throws ConfigException {
         if (!compiled.unsupported().isEmpty()) {
             throw new ConfigException(compiled.unsupported());
         }
         GatewayConfig config = compiled.config();
         metrics.configLoaded(Instant.now(), false);
         metrics.expiries(expiries(compiled.tls()));
-        Map<String, Upstream> upstreams = upstreams(vertx, config);
-        AtomicReference<GatewayState> state = new AtomicReference<>(
-                new GatewayState(config, compiled.policy(), compiled.router(), upstreams));
+        Consumer<HandshakeRejection> rejections = rejection -> {
+            metrics.handshake(rejection.reason());
+            accessLog.write(handshakeEntry(rejection.reason(), rejection.remote(), rejection));
+        };
+        AtomicReference<GatewayState> state = new AtomicReference<>(state(vertx, compiled));
         HttpServerOptions options;
         try {
-            options = SslOptionsMapper.httpServerOptions(SslOptionsMapper.serverOptions(config.server().tls(), compiled.tls(),
-                    Clock.systemUTC(), rejection -> {
-                        metrics.handshake(rejection.reason());
-                        accessLog.write(handshakeEntry(rejection.reason(), rejection.remote(), rejection));
-                    }));
+            options = SslOptionsMapper.httpServerOptions(sslOptions(compiled, rejections));
         } catch (RuntimeException e) {
-            upstreams.values().forEach(Upstream::close);
+            state.get().upstreams().values().forEach(Upstream::close);
             throw e;
         }
         options.setHost(config.server().host())
@@ -110,17 +123,35 @@ public final class Gateway {
                     connection.closeHandler(v -> metrics.connectionClosed());
                 });
         UpstreamProbe probe = new UpstreamProbe(vertx);
+        Reloader reloader = new Reloader(vertx, loader, compiled, server, state, metrics, accessLog, rejections, probe);
         return server.listen()
                 .compose(listening -> {
                     probe.start(config.routes());
-                    return AdminServer.start(vertx, config.admin().host(), config.admin().port(), metrics, probe::notReady);
+                    return AdminServer.start(vertx, config.admin().host(), config.admin().port(), metrics, probe::notReady,
+                            () -> reloader.reload("admin"));
                 })
-                .map(admin -> new Gateway(vertx, server, admin, probe, state, accessLog))
+                .map(admin -> {
+                    reloader.watch();
+                    return new Gateway(vertx, server, admin, probe, state, accessLog, metrics, reloader);
+                })
                 .onFailure(e -> {
                     probe.stop();
                     server.close();
-                    upstreams.values().forEach(Upstream::close);
+                    state.get().upstreams().values().forEach(Upstream::close);
                 });
+    }
+
+    /** The request handler's state for a compiled configuration: its upstream adapters and trust. */
+    static GatewayState state(Vertx vertx, CompiledConfig compiled) {
+        Set<X500Principal> issuers = new HashSet<>();
+        compiled.tls().clientCas().forEach(ca -> issuers.add(ca.getSubjectX500Principal()));
+        GatewayConfig config = compiled.config();
+        return new GatewayState(config, compiled.policy(), compiled.router(), upstreams(vertx, config), issuers,
+                new CrlSet(compiled.tls().crls(), config.server().tls().crlStale()));
+    }
+
+    static ServerSSLOptions sslOptions(CompiledConfig compiled, Consumer<HandshakeRejection> rejections) {
+        return SslOptionsMapper.serverOptions(compiled.config().server().tls(), compiled.tls(), Clock.systemUTC(), rejections);
     }
 
     /** The server certificate, every trusted CA and every CRL's nextUpdate, for the expiry gauges. */
@@ -210,9 +241,15 @@ public final class Gateway {
         return vertx;
     }
 
+    /** Reloads now (SIGHUP, tests): the errors of a failed reload, or none when the new state is in force. */
+    public Future<List<String>> reload(String trigger) {
+        return reloader.reload(trigger);
+    }
+
     /** Stops accepting, lets in-flight requests finish within the grace period, then releases everything. */
     public Future<Void> close() {
         int grace = state.get().config().server().shutdownGraceSeconds();
+        reloader.stop();
         probe.stop();
         return server.shutdown(grace, TimeUnit.SECONDS)
                 .eventually(() -> admin.close())

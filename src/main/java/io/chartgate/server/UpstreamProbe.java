@@ -36,9 +36,19 @@ final class UpstreamProbe {
         this.client = WebClient.create(vertx, new WebClientOptions().setKeepAlive(false));
     }
 
+    private volatile Iterable<RouteConfig> routes = java.util.List.of();
+
     void start(Iterable<RouteConfig> routes) {
+        this.routes = routes;
         probe(routes);
-        timer = vertx.setPeriodic(INTERVAL_MS, id -> probe(routes));
+        timer = vertx.setPeriodic(INTERVAL_MS, id -> probe(this.routes));
+    }
+
+    /** The routes after a reload: probed from now on, and readiness waits for their first answers. */
+    void routes(Iterable<RouteConfig> routes) {
+        this.routes = routes;
+        down.clear();
+        probe(routes);
     }
 
     /** Null when every upstream answered the last probe, else which did not. */

@@ -1,14 +1,11 @@
 package io.chartgate.tls;
 
-import io.chartgate.config.CrlStale;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertPathValidatorException.BasicReason;
 import java.security.cert.Certificate;
-import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.Collection;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -19,13 +16,11 @@ import java.util.Set;
  */
 final class RevocationChecker extends java.security.cert.PKIXCertPathChecker {
 
-    private final List<X509CRL> crls;
-    private final CrlStale stale;
+    private final CrlSet crls;
     private final Clock clock;
 
-    RevocationChecker(List<X509CRL> crls, CrlStale stale, Clock clock) {
-        this.crls = List.copyOf(crls);
-        this.stale = stale;
+    RevocationChecker(CrlSet crls, Clock clock) {
+        this.crls = crls;
         this.clock = clock;
     }
 
@@ -48,20 +43,10 @@ final class RevocationChecker extends java.security.cert.PKIXCertPathChecker {
 
     @Override
     public void check(Certificate certificate, Collection<String> unresolvedCriticalExtensions) throws CertPathValidatorException {
-        X509Certificate cert = (X509Certificate) certificate;
-        for (X509CRL crl : crls) {
-            if (!crl.getIssuerX500Principal().equals(cert.getIssuerX500Principal())) {
-                continue;
-            }
-            if (stale == CrlStale.REJECT && crl.getNextUpdate() != null
-                    && crl.getNextUpdate().toInstant().isBefore(clock.instant())) {
-                throw new CertPathValidatorException("CRL for " + crl.getIssuerX500Principal().getName() + " expired at "
-                        + crl.getNextUpdate().toInstant(), null, null, -1, BasicReason.UNDETERMINED_REVOCATION_STATUS);
-            }
-            if (crl.isRevoked(cert)) {
-                throw new CertPathValidatorException("certificate " + Certificates.describe(cert) + " is revoked",
-                        null, null, -1, BasicReason.REVOKED);
-            }
+        CrlSet.Refusal refusal = crls.refusal((X509Certificate) certificate, clock.instant());
+        if (refusal != null) {
+            throw new CertPathValidatorException(refusal.reason(), null, null, -1,
+                    refusal.revoked() ? BasicReason.REVOKED : BasicReason.UNDETERMINED_REVOCATION_STATUS);
         }
     }
 

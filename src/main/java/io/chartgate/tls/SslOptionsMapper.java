@@ -109,7 +109,7 @@ public final class SslOptionsMapper {
             PKIXBuilderParameters params = new PKIXBuilderParameters(anchors, new X509CertSelector());
             // Revocation is ours: the JDK's own checking would demand a CRL for every CA.
             params.setRevocationEnabled(false);
-            params.addCertPathChecker(new RevocationChecker(material.crls(), config.crlStale(), clock));
+            params.addCertPathChecker(new RevocationChecker(new CrlSet(material.crls(), config.crlStale()), clock));
             TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
             factory.init(new CertPathTrustManagerParameters(params));
             for (TrustManager tm : factory.getTrustManagers()) {

@@ -48,14 +48,24 @@ public final class GatewayHarness implements AutoCloseable {
     public static GatewayHarness start(Path dir, String yaml) {
         try {
             Path file = Files.writeString(dir.resolve("chartgate.yaml"), yaml);
-            CompiledConfig compiled = CompiledConfig.compile(new ConfigLoader(Map.of()).load(file), Instant.now());
+            ConfigLoader loader = new ConfigLoader(Map.of());
+            CompiledConfig compiled = CompiledConfig.compile(loader.load(file), Instant.now());
             Vertx vertx = Vertx.vertx();
             LogSink sink = new LogSink();
             GatewayMetrics metrics = new GatewayMetrics(compiled.config().metrics().maxPrincipals());
-            Gateway gateway = Gateway.start(vertx, compiled, new AccessLog(sink), metrics).await(30, TimeUnit.SECONDS);
+            Gateway gateway = Gateway.start(vertx, loader, compiled, new AccessLog(sink), metrics).await(30, TimeUnit.SECONDS);
             return new GatewayHarness(vertx, gateway, sink, metrics);
         } catch (Exception e) {
             throw new IllegalStateException("the gateway did not start: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reloads now, as SIGHUP does: the errors of a failed reload, or none. */
+    public List<String> reload() {
+        try {
+            return gateway.reload("test").await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("the reload did not finish", e);
         }
     }
 

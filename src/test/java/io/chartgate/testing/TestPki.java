@@ -71,6 +71,12 @@ public final class TestPki {
                 BigInteger.valueOf(revoked.size() + 1L))));
     }
 
+    /** Revokes an issued certificate and rewrites ca.crl. */
+    public Path revoke(Issued issued) {
+        revoked.put(issued.certificate().getSerialNumber(), Instant.now().minusSeconds(30));
+        return writeCrl(Instant.now().plus(Duration.ofDays(7)));
+    }
+
     public Fixture client(String cn) {
         return new Fixture(CertificateRequest.client(cn, 30));
     }
