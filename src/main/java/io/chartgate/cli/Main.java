@@ -7,7 +7,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The command line: {@code run} (the default), {@code demo}, {@code config check}, {@code policy explain}.
+ * The command line: {@code run} (the default), {@code demo}, {@code config check}, {@code policy explain},
+ * {@code certs init-ca|issue|revoke|list}.
  * The only place that calls {@link System#exit}; everything else returns an exit code, so tests run the
  * real commands in-process through {@link #execute}.
  */
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "A mutual-TLS gateway for Helm chart repositories.",
-        subcommands = {RunCommand.class, DemoCommand.class, ConfigCommand.class, PolicyCommand.class})
+        subcommands = {RunCommand.class, DemoCommand.class, ConfigCommand.class, PolicyCommand.class, CertsCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

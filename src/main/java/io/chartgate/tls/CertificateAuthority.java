@@ -37,7 +37,9 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.PKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -139,12 +141,23 @@ public final class CertificateAuthority {
         }
     }
 
+    /** One revoked certificate: when, and why (an RFC 5280 CRLReason code). */
+    public record Revocation(Instant at, int reason) {
+    }
+
     /** A CRL listing {@code revoked} (serial to revocation time), valid from {@code thisUpdate} to {@code nextUpdate}. */
     public X509CRL crl(Map<BigInteger, Instant> revoked, Instant thisUpdate, Instant nextUpdate, BigInteger number) {
+        Map<BigInteger, Revocation> entries = new java.util.LinkedHashMap<>();
+        revoked.forEach((serial, at) -> entries.put(serial, new Revocation(at, CRLReason.keyCompromise)));
+        return crlWithReasons(entries, thisUpdate, nextUpdate, number);
+    }
+
+    /** A CRL listing {@code revoked} with their reasons. */
+    public X509CRL crlWithReasons(Map<BigInteger, Revocation> revoked, Instant thisUpdate, Instant nextUpdate, BigInteger number) {
         X500Name issuer = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
         X509v2CRLBuilder builder = new X509v2CRLBuilder(issuer, Date.from(thisUpdate));
         builder.setNextUpdate(Date.from(nextUpdate));
-        revoked.forEach((serial, when) -> builder.addCRLEntry(serial, Date.from(when), CRLReason.keyCompromise));
+        revoked.forEach((serial, r) -> builder.addCRLEntry(serial, Date.from(r.at()), r.reason()));
         try {
             builder.addExtension(Extension.cRLNumber, false, new CRLNumber(number));
             builder.addExtension(Extension.authorityKeyIdentifier, false,
@@ -153,6 +166,18 @@ public final class CertificateAuthority {
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot sign a CRL", e);
         }
+    }
+
+    /** A private key as encrypted PKCS#8 PEM (AES-256-CBC, PBKDF2), the form OpenSSL 3 writes. */
+    public static String encryptedPem(PrivateKey key, char[] password) {
+        StringWriter out = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
+            writer.writeObject(new JcaPKCS8Generator(key, new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
+                    .setProvider(PemLoader.BC).setPassword(password).build()));
+        } catch (IOException | OperatorCreationException e) {
+            throw new IllegalStateException("cannot encrypt a key", e);
+        }
+        return out.toString();
     }
 
     /** PEM text of a certificate, CRL or key (keys as unencrypted PKCS#8, which helm and OpenSSL read). */
