@@ -4,6 +4,7 @@ import io.chartgate.metrics.GatewayMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -54,7 +55,9 @@ public final class AdminServer {
         router.get("/metrics").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(metrics.scrape()));
-        return vertx.createHttpServer().requestHandler(router).listen(port, host).map(AdminServer::new);
+        // HTTP/1.1 only: no h2c upgrade dance with scrapers and curl
+        return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+                .requestHandler(router).listen(port, host).map(AdminServer::new);
     }
 
     public int port() {

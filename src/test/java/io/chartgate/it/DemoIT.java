@@ -124,6 +124,18 @@ class DemoIT {
         assertNotNull(dirLine, "no 'running' line");
         Path dir = Path.of(dirLine.substring(dirLine.indexOf("removes ") + "removes ".length(), dirLine.length() - 1));
         assertTrue(Files.isDirectory(dir), dir::toString);
+        // SIGHUP reloads (it does not end the process)
+        new ProcessBuilder("kill", "-HUP", Long.toString(second.pid())).start().waitFor();
+        String reloaded = null;
+        while ((line = in.readLine()) != null) {
+            if (line.contains("\"event\":\"config_reload\"")) {
+                reloaded = line;
+                break;
+            }
+        }
+        assertTrue(reloaded != null && reloaded.contains("\"trigger\":\"signal\"") && reloaded.contains("\"result\":\"success\""),
+                String.valueOf(reloaded));
+        assertTrue(second.isAlive());
         second.destroy();
         assertTrue(second.waitFor(30, TimeUnit.SECONDS), "demo did not stop on SIGTERM");
         assertEquals(0, second.exitValue());

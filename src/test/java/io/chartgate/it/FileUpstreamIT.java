@@ -145,7 +145,7 @@ class FileUpstreamIT {
 
     @Test
     void theAdminPortAnswersHealthReadinessAndMetrics() throws Exception {
-        HttpClient plain = HttpClient.newHttpClient();
+        HttpClient plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         String admin = "http://127.0.0.1:" + gateway.adminPort();
         assertEquals(200, plain.send(HttpRequest.newBuilder(URI.create(admin + "/healthz")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode());

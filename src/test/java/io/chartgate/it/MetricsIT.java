@@ -96,7 +96,7 @@ class MetricsIT {
             // the handshake is meant to fail
         }
         gateway.awaitLog(e -> "tls_handshake_failed".equals(e.get("event")) && "protocol".equals(e.get("reason")));
-        scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        scrape = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + gateway.adminPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
@@ -212,7 +212,7 @@ class MetricsIT {
                 "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + port)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
         try {
-            HttpClient client = HttpClient.newHttpClient();
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             URI query = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
                     + java.net.URLEncoder.encode("sum by (principal) (chartgate_principal_requests_total)", StandardCharsets.UTF_8));
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -121,7 +121,7 @@ class ReloadIT {
     void aBrokenFileChangesNothingAndIsReportedWithEveryError() throws Exception {
         Files.writeString(live, CONFIG.formatted("/**").replace("type: file", "type: ftp").replace("watchIntervalSeconds: 1",
                 "watchIntervalSeconds: 1, bogus: 2"));
-        HttpResponse<String> reload = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        HttpResponse<String> reload = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + gateway.adminPort() + "/-/reload")).POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(422, reload.statusCode());
@@ -129,15 +129,30 @@ class ReloadIT {
                 && reload.body().contains("reload.bogus: unknown key"), reload::body);
         assertEquals(200, status(TlsClients.http(TlsClients.context(bob, pki.caFile())), "/index.yaml"), "the old state serves on");
         gateway.awaitLog(e -> "config_reload".equals(e.get("event")) && "failure".equals(e.get("result")));
-        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        String metrics = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + gateway.adminPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertTrue(metrics.contains("chartgate_config_reloads_total{result=\"failure\"} 1") || metrics.contains(
                 "chartgate_config_reloads_total{result=\"failure\"} 2"), metrics);
     }
 
     @Test
+    void aStaleCrlRefusesWhatItCoversUnderRejectAndOnlyWarnsUnderWarn() throws Exception {
+        HttpClient client = TlsClients.http(TlsClients.context(bob, pki.caFile()));
+        try (KeepAlive open = new KeepAlive(bob)) {
+            pki.writeCrl(Instant.now().minusSeconds(60));
+            assertEquals(List.of(), gateway.reload());
+            assertTrue(open.get("/index.yaml").startsWith("HTTP/1.1 403 CRL for CN=Reload CA expired at "), open.lastBody);
+        }
+        assertThrows(SSLException.class, () -> new KeepAlive(bob).get("/index.yaml"), "new handshakes are refused too");
+        Files.writeString(live, CONFIG.formatted("/**").replace("crlFiles: [ca.crl] }", "crlFiles: [ca.crl], crlStale: warn }"));
+        assertEquals(List.of(), gateway.reload());
+        assertEquals(200, status(client, "/index.yaml"));
+        gateway.awaitLog(e -> "config_reload".equals(e.get("event")) && String.valueOf(e.get("warnings")).contains("expired at"));
+    }
+
+    @Test
     void reloadThroughTheAdminPortSucceedsAndCounts() throws Exception {
-        HttpResponse<String> reload = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        HttpResponse<String> reload = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + gateway.adminPort() + "/-/reload")).POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, reload.statusCode());
