@@ -101,6 +101,16 @@ class ReloadIT {
     }
 
     @Test
+    void aFileRenamedOverTheConfigurationIsSeen() throws Exception {
+        Path next = dir.resolve("chartgate.yaml.new");
+        Files.writeString(next, CONFIG.formatted("/index.yaml"));
+        Files.move(next, live, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        HttpClient client = TlsClients.http(TlsClients.context(bob, pki.caFile()));
+        awaitTrue(() -> status(client, "/hello-0.2.0.tgz") == 403);
+        assertEquals(200, status(client, "/index.yaml"));
+    }
+
+    @Test
     void aKubernetesSymlinkSwapIsSeen() throws Exception {
         // the ConfigMap layout: chartgate.yaml -> ..data/chartgate.yaml, ..data -> ..2024_01_01 (swapped atomically)
         Path first = Files.createDirectories(dir.resolve("..v1"));
