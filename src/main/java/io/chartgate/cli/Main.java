@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "A mutual-TLS gateway for Helm chart repositories.",
-        subcommands = {RunCommand.class, DemoCommand.class, ConfigCommand.class, PolicyCommand.class, CertsCommand.class})
+        subcommands = {RunCommand.class, DemoCommand.class, ConfigCommand.class, PolicyCommand.class, CertsCommand.class,
+            HealthcheckCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
