@@ -53,7 +53,6 @@ final class ConfigCheckCommand implements Callable<Integer> {
             } else {
                 CompiledConfig compiled = CompiledConfig.compile(loaded, Instant.now());
                 compiled.tls().warnings().forEach(w -> out.println("warning: " + w));
-                compiled.unsupported().forEach(w -> out.println("warning: " + w));
             }
         } catch (ConfigException e) {
             printErrors(spec.commandLine().getErr(), config, e);

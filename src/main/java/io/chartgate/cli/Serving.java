@@ -47,11 +47,6 @@ final class Serving {
             gateway = Gateway.start(vertx, loader, compiled, accessLog,
                     new GatewayMetrics(compiled.config().metrics().maxPrincipals()))
                     .await(30, TimeUnit.SECONDS);
-        } catch (ConfigException e) {
-            ConfigCheckCommand.printErrors(err, configFile, e);
-            accessLog.close();
-            vertx.close();
-            return 1;
         } catch (Exception e) {
             err.println("chartgate: cannot start: " + e.getMessage());
             accessLog.close();

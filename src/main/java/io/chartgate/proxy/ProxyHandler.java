@@ -186,6 +186,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
                     case TIMEOUT -> GatewayError.UPSTREAM_TIMEOUT;
                     case TOO_LARGE -> GatewayError.PAYLOAD_TOO_LARGE;
                     case METHOD_NOT_ALLOWED -> GatewayError.METHOD_NOT_ALLOWED;
+                    case BAD_REQUEST -> GatewayError.BAD_REQUEST;
                 }, e.getMessage());
             } else if (!request.response().headWritten()) {
                 LOG.log(Level.WARNING, "request " + exchange.requestId + " failed upstream", cause);

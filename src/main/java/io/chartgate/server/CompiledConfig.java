@@ -6,7 +6,6 @@ import io.chartgate.config.FileUpstreamConfig;
 import io.chartgate.config.GatewayConfig;
 import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.RouteConfig;
-import io.chartgate.config.S3UpstreamConfig;
 import io.chartgate.policy.Policy;
 import io.chartgate.tls.PemLoader;
 import io.chartgate.tls.TlsException;
@@ -56,20 +55,5 @@ public record CompiledConfig(GatewayConfig config, Policy policy, TlsMaterial tl
             throw new ConfigException(errors);
         }
         return new CompiledConfig(config, policy, tls, new Router(config.routes()));
-    }
-
-    /**
-     * Routes this build validates but cannot serve yet ({@code s3}): {@code config check} warns about them,
-     * {@code run} refuses to start with them.
-     */
-    public List<ConfigError> unsupported() {
-        List<ConfigError> unsupported = new ArrayList<>();
-        for (int i = 0; i < config.routes().size(); i++) {
-            if (config.routes().get(i).upstream() instanceof S3UpstreamConfig) {
-                unsupported.add(new ConfigError("routes[" + i + "].upstream.type",
-                        "\"s3\" upstreams are validated but not served by this build yet"));
-            }
-        }
-        return unsupported;
     }
 }

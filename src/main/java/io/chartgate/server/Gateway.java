@@ -1,12 +1,12 @@
 package io.chartgate.server;
 
 import io.chartgate.admin.AdminServer;
-import io.chartgate.config.ConfigException;
 import io.chartgate.config.ConfigLoader;
 import io.chartgate.config.FileUpstreamConfig;
 import io.chartgate.config.GatewayConfig;
 import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.RouteConfig;
+import io.chartgate.config.S3UpstreamConfig;
 import io.chartgate.helm.IndexCache;
 import io.chartgate.identity.IdentityExtractor;
 import io.chartgate.metrics.GatewayMetrics;
@@ -22,6 +22,7 @@ import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.file.FileUpstream;
 import io.chartgate.upstream.http.HttpUpstream;
 import io.chartgate.upstream.http.IndexSettings;
+import io.chartgate.upstream.s3.S3RequestShaper;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -78,10 +79,7 @@ public final class Gateway {
      * @param loader reads the configuration again on reload (its file is {@code compiled.config().source()})
      */
     public static Future<Gateway> start(Vertx vertx, ConfigLoader loader, CompiledConfig compiled, AccessLog accessLog,
-            GatewayMetrics metrics) throws ConfigException {
-        if (!compiled.unsupported().isEmpty()) {
-            throw new ConfigException(compiled.unsupported());
-        }
+            GatewayMetrics metrics) {
         GatewayConfig config = compiled.config();
         metrics.configLoaded(Instant.now(), false);
         metrics.expiries(expiries(compiled.tls()));
@@ -173,7 +171,7 @@ public final class Gateway {
         return expiries;
     }
 
-    /** One adapter per route; {@link CompiledConfig} has refused the kinds this build cannot serve. */
+    /** One adapter per route. */
     private static Map<String, Upstream> upstreams(Vertx vertx, GatewayConfig config) {
         Map<String, Upstream> upstreams = new HashMap<>();
         IndexCache indexCache = new IndexCache(config.server().limits().indexCacheBytes());
@@ -186,6 +184,12 @@ public final class Gateway {
                         indexCache)));
             } else if (route.upstream() instanceof FileUpstreamConfig file) {
                 upstreams.put(route.name(), new FileUpstream(vertx, file));
+            } else if (route.upstream() instanceof S3UpstreamConfig s3) {
+                List<String> bases = new ArrayList<>(s3.indexUrlPrefixes());
+                bases.addAll(new S3RequestShaper(s3).indexBases());
+                upstreams.put(route.name(), HttpUpstream.s3(vertx, s3, new IndexSettings(s3.rewriteIndexUrls(), bases,
+                        route.name(), route.prefix(), config.server().publicUrl(), config.server().limits().maxIndexBytes(),
+                        indexCache)));
             }
         }
         return upstreams;

@@ -108,7 +108,7 @@ final class Reloader {
     }
 
     private Future<List<String>> apply(CompiledConfig compiled, String trigger) {
-        List<String> problems = new ArrayList<>(compiled.unsupported().stream().map(ConfigError::toString).toList());
+        List<String> problems = new ArrayList<>();
         GatewayConfig before = current.config();
         GatewayConfig after = compiled.config();
         if (!before.server().host().equals(after.server().host()) || before.server().port() != after.server().port()

@@ -15,7 +15,9 @@ public final class UpstreamException extends RuntimeException {
         /** The request body crossed {@code maxBodyBytes} (413). */
         TOO_LARGE,
         /** The upstream cannot take this method, e.g. a write to a file upstream (405). */
-        METHOD_NOT_ALLOWED
+        METHOD_NOT_ALLOWED,
+        /** The request cannot be sent to this upstream as it is, e.g. an S3 sub-resource query (400). */
+        BAD_REQUEST
     }
 
     private final Kind kind;

@@ -67,15 +67,6 @@ class ConfigCheckCommandTest {
     }
 
     @Test
-    void anS3RouteIsValidatedButWarnedAboutUntilThisBuildServesIt() {
-        Path file = copy.resolve("conf/examples/s3.yaml");
-        CliRunner.Result r = new CliRunner(ENV).run("config", "check", "--config", file.toString());
-        assertEquals(0, r.exitCode(), r::toString);
-        assertTrue(r.out().startsWith("warning: routes[0].upstream.type: \"s3\" upstreams are validated but not served by "
-                + "this build yet\n"), r::toString);
-    }
-
-    @Test
     void theSummaryNamesRoutesRulesAndListener() {
         CliRunner.Result r = new CliRunner(ENV).run("config", "check", "--config", copy.resolve("conf/chartgate.yaml").toString());
         assertTrue(r.out().contains("2 routes: museum / -> http, local /local -> file; 2 policy rules; clientAuth required; "

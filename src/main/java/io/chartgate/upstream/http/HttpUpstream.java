@@ -1,6 +1,7 @@
 package io.chartgate.upstream.http;
 
 import io.chartgate.config.HttpUpstreamConfig;
+import io.chartgate.config.S3UpstreamConfig;
 import io.chartgate.config.UpstreamAuth;
 import io.chartgate.helm.IndexCache;
 import io.chartgate.helm.IndexRewriter;
@@ -8,6 +9,7 @@ import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
+import io.chartgate.upstream.s3.S3RequestShaper;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -50,10 +52,24 @@ public final class HttpUpstream implements Upstream {
     private final String hostHeader;
     private final String authorization;
     private final IndexSettings index;
+    private final RequestShaper shaper;
 
     public HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index) {
+        this(vertx, config, index, null);
+    }
+
+    /** An S3 bucket: the transport of an HTTP upstream to the bucket's origin, shaped and signed by {@code s3}. */
+    public static HttpUpstream s3(Vertx vertx, S3UpstreamConfig s3, IndexSettings index) {
+        S3RequestShaper shaper = new S3RequestShaper(s3);
+        HttpUpstreamConfig transport = new HttpUpstreamConfig(shaper.origin(), null, null, s3.connectTimeoutMs(),
+                s3.responseTimeoutMs(), s3.rewriteIndexUrls(), s3.indexUrlPrefixes());
+        return new HttpUpstream(vertx, transport, index, shaper);
+    }
+
+    private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index, RequestShaper shaper) {
         this.vertx = vertx;
         this.index = index;
+        this.shaper = shaper != null ? shaper : this::shapeHttp;
         this.config = config;
         URI url = config.url();
         boolean https = url.getScheme().equalsIgnoreCase("https");
@@ -90,31 +106,41 @@ public final class HttpUpstream implements Upstream {
     @Override
     public Future<Void> forward(UpstreamRequest upstream) {
         HttpServerRequest request = upstream.request();
-        if (index.isIndex(upstream.path()) && (request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD)) {
-            String publicBase = publicBase(request);
-            if (publicBase != null) {
-                return forwardIndex(upstream, publicBase);
+        try {
+            if (index.isIndex(upstream.path()) && (request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD)) {
+                String publicBase = publicBase(request);
+                if (publicBase != null) {
+                    return forwardIndex(upstream, publicBase);
+                }
             }
+            return send(options(upstream, request.method()), upstream, true)
+                    .compose(response -> ResponseRelay.relay(request, response));
+        } catch (UpstreamException refused) {
+            return Future.failedFuture(refused);
         }
-        return send(options(upstream, request.method()), upstream, true)
-                .compose(response -> ResponseRelay.relay(request, response));
     }
 
     private RequestOptions options(UpstreamRequest upstream, HttpMethod method) {
-        MultiMap headers = upstream.headers();
+        RequestOptions options = new RequestOptions()
+                .setMethod(method)
+                .setHost(host)
+                .setPort(port)
+                .setHeaders(upstream.headers())
+                .setConnectTimeout(config.connectTimeoutMs());
+        shaper.shape(options, upstream, method);
+        return options;
+    }
+
+    /** A plain HTTP upstream: the URL's path before the target, the gateway's basic or bearer credentials. */
+    private void shapeHttp(RequestOptions options, UpstreamRequest upstream, HttpMethod method) {
+        MultiMap headers = options.getHeaders();
         headers.set(HttpHeaders.HOST, hostHeader);
         if (authorization != null) {
             headers.set(HttpHeaders.AUTHORIZATION, authorization);
         } else {
             headers.remove(HttpHeaders.AUTHORIZATION);
         }
-        return new RequestOptions()
-                .setMethod(method)
-                .setHost(host)
-                .setPort(port)
-                .setURI(basePath + upstream.target())
-                .setHeaders(headers)
-                .setConnectTimeout(config.connectTimeoutMs());
+        options.setURI(basePath + upstream.target());
     }
 
     /**
@@ -161,6 +187,11 @@ public final class HttpUpstream implements Upstream {
                 if (response.failed()) {
                     done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "reset",
                             "the upstream closed the connection (" + describe(response.cause()) + ")"));
+                } else if (shaper.credentialsRefused(response.result().statusCode())) {
+                    response.result().request().reset();
+                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "status_5xx",
+                            "the upstream refused the gateway's own credentials (" + response.result().statusCode()
+                                    + "); check the route's keys and permissions"));
                 } else {
                     done.tryComplete(response.result());
                 }
