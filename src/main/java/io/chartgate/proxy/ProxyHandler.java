@@ -1,5 +1,6 @@
 package io.chartgate.proxy;
 
+import io.chartgate.config.S3UpstreamConfig;
 import io.chartgate.identity.ClientIdentity;
 import io.chartgate.identity.IdentityExtractor;
 import io.chartgate.metrics.GatewayMetrics;
@@ -179,7 +180,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             }
             if (cause instanceof UpstreamException e) {
                 if (e.kind() == UpstreamException.Kind.METHOD_NOT_ALLOWED) {
-                    request.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD");
+                    request.response().putHeader(HttpHeaders.ALLOW,
+                            exchange.route.upstream() instanceof S3UpstreamConfig ? "GET, HEAD, PUT, DELETE" : "GET, HEAD");
                 }
                 exchange.fail(switch (e.kind()) {
                     case UNAVAILABLE -> GatewayError.UPSTREAM_UNAVAILABLE;
