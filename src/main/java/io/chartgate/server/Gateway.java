@@ -58,18 +58,16 @@ public final class Gateway {
     private final UpstreamProbe probe;
     private final AtomicReference<GatewayState> state;
     private final AccessLog accessLog;
-    private final GatewayMetrics metrics;
     private final Reloader reloader;
 
     private Gateway(Vertx vertx, HttpServer server, AdminServer admin, UpstreamProbe probe,
-            AtomicReference<GatewayState> state, AccessLog accessLog, GatewayMetrics metrics, Reloader reloader) {
+            AtomicReference<GatewayState> state, AccessLog accessLog, Reloader reloader) {
         this.vertx = vertx;
         this.server = server;
         this.admin = admin;
         this.probe = probe;
         this.state = state;
         this.accessLog = accessLog;
-        this.metrics = metrics;
         this.reloader = reloader;
     }
 
@@ -130,7 +128,7 @@ public final class Gateway {
                 })
                 .map(admin -> {
                     reloader.watch();
-                    return new Gateway(vertx, server, admin, probe, state, accessLog, metrics, reloader);
+                    return new Gateway(vertx, server, admin, probe, state, accessLog, reloader);
                 })
                 .onFailure(e -> {
                     probe.stop();
