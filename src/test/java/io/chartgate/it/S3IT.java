@@ -94,6 +94,81 @@ class S3IT {
     }
 
     @Test
+    void a100MiBUploadStreamsThroughAGatewayWithA64MiBHeap() throws Exception {
+        Path config = Files.writeString(dir.resolve("streaming.yaml"), """
+                server:
+                  host: 127.0.0.1
+                  port: 0
+                  tls: { certFile: localhost.crt, keyFile: localhost.key, clientCaFile: ca.crt }
+                admin: { port: 0 }
+                routes:
+                  - name: bucket
+                    prefix: /s3
+                    upstream: { type: s3, endpoint: "%s", bucket: charts, pathStyle: true, accessKeyId: %s, secretAccessKey: %s }
+                policy: { rules: [{ name: release, match: { ou: release }, read: ["/**"], write: ["/s3/**"] }] }
+                """.formatted(s3.endpoint(), S3ProxyServer.IDENTITY, S3ProxyServer.CREDENTIAL));
+        String jar = System.getProperty("chartgate.jar", "target/chartgate.jar");
+        Process gateway = new ProcessBuilder("java", "-Xmx64m", "-jar", jar, "run", "--config", config.toString())
+                .redirectErrorStream(true).start();
+        try {
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(gateway.getInputStream()));
+            String line;
+            String url = null;
+            while ((line = in.readLine()) != null) {
+                if (line.startsWith("chartgate: listening on https://")) {
+                    url = "https://localhost:" + line.replaceAll(".*https://[^:]+:(\\d+),.*", "$1");
+                    break;
+                }
+            }
+            assertTrue(url != null, "the gateway did not start");
+            long size = 100L << 20;
+            java.security.MessageDigest sent = java.security.MessageDigest.getInstance("SHA-256");
+            HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(URI.create(url + "/s3/big/upload.bin"))
+                    .PUT(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() ->
+                            new java.security.DigestInputStream(new PatternStream(size), sent)), size)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, response.statusCode(), () -> new String(response.body()));
+            Path stored = s3.object("charts", "big/upload.bin");
+            assertEquals(size, Files.size(stored));
+            java.security.MessageDigest received = java.security.MessageDigest.getInstance("SHA-256");
+            try (var file = new java.security.DigestInputStream(Files.newInputStream(stored), received)) {
+                file.transferTo(java.io.OutputStream.nullOutputStream());
+            }
+            assertArrayEquals(sent.digest(), received.digest(), "every byte arrived");
+        } finally {
+            gateway.destroy();
+            gateway.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+            gateway.destroyForcibly();
+        }
+    }
+
+    /** {@code size} bytes of a repeating pattern, made as they are read: the test holds no 100 MiB array either. */
+    private static final class PatternStream extends java.io.InputStream {
+        private long left;
+
+        PatternStream(long size) {
+            this.left = size;
+        }
+
+        @Override
+        public int read() {
+            return left-- > 0 ? (int) (left % 251) : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (left <= 0) {
+                return -1;
+            }
+            int n = (int) Math.min(len, left);
+            for (int i = 0; i < n; i++) {
+                b[off + i] = (byte) (--left % 251);
+            }
+            return n;
+        }
+    }
+
+    @Test
     void keysWithSpacesAndUnicodeAreEncodedAsS3ExpectsAndSigned() throws Exception {
         assertEquals(200, send(at("/s3/team%20a/caf%C3%A9-1.0.0.tgz").PUT(HttpRequest.BodyPublishers.ofString("x"))).statusCode());
         assertTrue(Files.exists(s3.object("charts", "stable/team a/café-1.0.0.tgz")));
