@@ -344,7 +344,7 @@ public final class ConfigLoader {
 
     private S3UpstreamConfig s3(ConfigNode n) {
         n.allowOnly("type", "endpoint", "bucket", "region", "pathStyle", "keyPrefix", "accessKeyId", "secretAccessKey",
-                "sessionToken", "connectTimeoutMs", "responseTimeoutMs", "rewriteIndexUrls", "indexUrlPrefixes");
+                "sessionToken", "connectTimeoutMs", "responseTimeoutMs", "rewriteIndexUrls", "indexUrlPrefixes", "payloadSigning");
         String region = n.get("region").string("us-east-1");
         if (region.isBlank() || !region.matches("[a-z0-9-]+")) {
             n.get("region").error("\"" + region + "\" is not a region (expected e.g. us-east-1)");
@@ -390,7 +390,8 @@ public final class ConfigLoader {
                 n.get("connectTimeoutMs").integer(2000, 1, 600_000),
                 n.get("responseTimeoutMs").integer(30_000, 1, 3_600_000),
                 n.get("rewriteIndexUrls").bool(true),
-                urlPrefixes(n.get("indexUrlPrefixes")));
+                urlPrefixes(n.get("indexUrlPrefixes")),
+                n.get("payloadSigning").enumValue(PayloadSigning.class, PayloadSigning.UNSIGNED));
     }
 
     private static List<String> urlPrefixes(ConfigNode n) {

@@ -20,7 +20,8 @@ public record S3UpstreamConfig(
         int connectTimeoutMs,
         int responseTimeoutMs,
         boolean rewriteIndexUrls,
-        List<String> indexUrlPrefixes) implements UpstreamConfig {
+        List<String> indexUrlPrefixes,
+        PayloadSigning payloadSigning) implements UpstreamConfig {
 
     public S3UpstreamConfig {
         indexUrlPrefixes = List.copyOf(indexUrlPrefixes);

@@ -36,8 +36,12 @@ public final class ResponseRelay {
         if (request.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) {
             request.response().writeContinue();
         }
-        ReadStream<Buffer> body = new CountingReadStream(request, upstream.maxBodyBytes(), upstream.bytesIn());
-        return body.pipe().endOnFailure(false).to(outgoing);
+        return body(upstream).pipe().endOnFailure(false).to(outgoing);
+    }
+
+    /** The client's body, counted, failing with {@link UpstreamException.Kind#TOO_LARGE} past the limit. */
+    public static ReadStream<Buffer> body(UpstreamRequest upstream) {
+        return new CountingReadStream(upstream.request(), upstream.maxBodyBytes(), upstream.bytesIn());
     }
 
     /**

@@ -52,13 +52,17 @@ class S3IT {
                     prefix: /s3
                     upstream: { type: s3, endpoint: "%1$s", bucket: charts, region: us-east-1, pathStyle: true,
                                 keyPrefix: stable/, accessKeyId: %2$s, secretAccessKey: %3$s }
+                  - name: signed
+                    prefix: /signed
+                    upstream: { type: s3, endpoint: "%1$s", bucket: charts, pathStyle: true, payloadSigning: spool,
+                                accessKeyId: %2$s, secretAccessKey: %3$s }
                   - name: wrongkeys
                     prefix: /wrong
                     upstream: { type: s3, endpoint: "%1$s", bucket: charts, pathStyle: true,
                                 accessKeyId: %2$s, secretAccessKey: not-the-secret }
                 policy:
                   rules:
-                    - { name: release, match: { ou: release }, read: ["/**"], write: ["/s3/**"] }
+                    - { name: release, match: { ou: release }, read: ["/**"], write: ["/s3/**", "/signed/**"] }
                 """.formatted(s3.endpoint(), S3ProxyServer.IDENTITY, S3ProxyServer.CREDENTIAL));
         client = TlsClients.http(TlsClients.context(writer, pki.caFile()));
     }
@@ -165,6 +169,19 @@ class S3IT {
                 b[off + i] = (byte) (--left % 251);
             }
             return n;
+        }
+    }
+
+    @Test
+    void withSpoolingTheUploadIsSignedWithItsOwnHashEvenWhenChunked() throws Exception {
+        byte[] chart = new byte[5 << 20];
+        new Random(9).nextBytes(chart);
+        HttpResponse<byte[]> put = send(at("/signed/spooled-1.0.0.tgz")
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(chart))));
+        assertEquals(200, put.statusCode(), () -> new String(put.body()));
+        assertArrayEquals(chart, Files.readAllBytes(s3.object("charts", "spooled-1.0.0.tgz")));
+        try (var spools = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertTrue(spools.noneMatch(p -> p.getFileName().toString().startsWith("chartgate-spool-")), "the spool file is deleted");
         }
     }
 

@@ -15,6 +15,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
@@ -30,11 +31,13 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Function;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -113,26 +116,58 @@ public final class HttpUpstream implements Upstream {
                     return forwardIndex(upstream, publicBase);
                 }
             }
-            return send(options(upstream, request.method()), upstream, true)
+            if (shaper.spoolsBodies() && hasBody(request)) {
+                return forwardSpooled(upstream);
+            }
+            return send(options(upstream, request.method(), null), out -> ResponseRelay.sendBody(upstream, out))
                     .compose(response -> ResponseRelay.relay(request, response));
         } catch (UpstreamException refused) {
             return Future.failedFuture(refused);
         }
     }
 
-    private RequestOptions options(UpstreamRequest upstream, HttpMethod method) {
+    private static boolean hasBody(HttpServerRequest request) {
+        return request.headers().contains(HttpHeaders.CONTENT_LENGTH) || request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    }
+
+    /**
+     * An upload whose payload must be signed: the body goes to a temporary file first (bounded by
+     * {@code maxBodyBytes}, never memory), is signed there, sent from it, and the file is deleted.
+     */
+    private Future<Void> forwardSpooled(UpstreamRequest upstream) {
+        HttpServerRequest request = upstream.request();
+        return vertx.fileSystem().createTempFile("chartgate-spool-", ".body").compose(path -> {
+            Future<Void> exchange = vertx.fileSystem().open(path, new OpenOptions().setWrite(true).setTruncateExisting(true))
+                    .compose(file -> {
+                        if (request.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) {
+                            request.response().writeContinue();
+                        }
+                        return ResponseRelay.body(upstream).pipeTo(file);
+                    })
+                    .compose(spooled -> vertx.executeBlocking(() -> options(upstream, request.method(), Path.of(path)), false))
+                    .compose(options -> vertx.fileSystem().props(path).compose(props -> send(options, out -> {
+                        out.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(props.size()));
+                        return vertx.fileSystem().open(path, new OpenOptions().setRead(true))
+                                .compose(body -> body.pipeTo(out));
+                    })))
+                    .compose(response -> ResponseRelay.relay(request, response));
+            return exchange.eventually(() -> vertx.fileSystem().delete(path).otherwiseEmpty());
+        });
+    }
+
+    private RequestOptions options(UpstreamRequest upstream, HttpMethod method, Path spooledBody) {
         RequestOptions options = new RequestOptions()
                 .setMethod(method)
                 .setHost(host)
                 .setPort(port)
                 .setHeaders(upstream.headers())
                 .setConnectTimeout(config.connectTimeoutMs());
-        shaper.shape(options, upstream, method);
+        shaper.shape(options, upstream, method, spooledBody);
         return options;
     }
 
     /** A plain HTTP upstream: the URL's path before the target, the gateway's basic or bearer credentials. */
-    private void shapeHttp(RequestOptions options, UpstreamRequest upstream, HttpMethod method) {
+    private void shapeHttp(RequestOptions options, UpstreamRequest upstream, HttpMethod method, Path spooledBody) {
         MultiMap headers = options.getHeaders();
         headers.set(HttpHeaders.HOST, hostHeader);
         if (authorization != null) {
@@ -147,7 +182,7 @@ public final class HttpUpstream implements Upstream {
      * Sends one request and waits for the response headers: {@code connectTimeoutMs} to get a connection,
      * then {@code responseTimeoutMs} from the end of the request body. Fails with an {@link UpstreamException}.
      */
-    private Future<HttpClientResponse> send(RequestOptions options, UpstreamRequest upstream, boolean withBody) {
+    private Future<HttpClientResponse> send(RequestOptions options, Function<HttpClientRequest, Future<Void>> body) {
         Promise<HttpClientResponse> done = Promise.promise();
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
@@ -157,7 +192,7 @@ public final class HttpUpstream implements Upstream {
             }
             HttpClientRequest outgoing = ar.result();
             long[] timer = {-1};
-            Future<Void> sent = withBody ? ResponseRelay.sendBody(upstream, outgoing) : outgoing.end();
+            Future<Void> sent = body.apply(outgoing);
             sent.onComplete(result -> {
                 if (result.succeeded()) {
                     if (!outgoing.response().isComplete()) {
@@ -219,7 +254,7 @@ public final class HttpUpstream implements Upstream {
         } else if (cached != null && cached.upstreamLastModified() != null) {
             headers.set(HttpHeaders.IF_MODIFIED_SINCE, cached.upstreamLastModified());
         }
-        return send(options(upstream, HttpMethod.GET), upstream, false).compose(response -> {
+        return send(options(upstream, HttpMethod.GET, null), HttpClientRequest::end).compose(response -> {
             if (response.statusCode() == 304 && cached != null) {
                 response.request().reset();
                 return serveIndex(request, cached);

@@ -1,5 +1,6 @@
 package io.chartgate.upstream.s3;
 
+import io.chartgate.config.PayloadSigning;
 import io.chartgate.config.S3UpstreamConfig;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
@@ -8,7 +9,11 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,7 +71,12 @@ public final class S3RequestShaper implements RequestShaper {
     }
 
     @Override
-    public void shape(RequestOptions options, UpstreamRequest request, HttpMethod method) {
+    public boolean spoolsBodies() {
+        return config.payloadSigning() == PayloadSigning.SPOOL;
+    }
+
+    @Override
+    public void shape(RequestOptions options, UpstreamRequest request, HttpMethod method, Path spooledBody) {
         if (!List.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT, HttpMethod.DELETE).contains(method)) {
             throw new UpstreamException(UpstreamException.Kind.METHOD_NOT_ALLOWED,
                     "an S3 route takes GET, HEAD, PUT and DELETE of objects");
@@ -87,7 +97,7 @@ public final class S3RequestShaper implements RequestShaper {
                 headers.remove(name);
             }
         }
-        if (method == HttpMethod.PUT && request.request().getHeader(HttpHeaders.CONTENT_LENGTH) == null) {
+        if (spooledBody == null && method == HttpMethod.PUT && request.request().getHeader(HttpHeaders.CONTENT_LENGTH) == null) {
             throw new UpstreamException(UpstreamException.Kind.BAD_REQUEST, "uploads to S3 need a Content-Length");
         }
         String path = basePath + "/" + encodeKey(key);
@@ -96,12 +106,24 @@ public final class S3RequestShaper implements RequestShaper {
                 .protocol(scheme).host(host).port(port)
                 .encodedPath(path)
                 .build();
-        SignedRequest signed = SIGNER.sign(r -> r.identity(credentials).request(unsigned)
-                .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "s3")
-                .putProperty(AwsV4HttpSigner.REGION_NAME, config.region())
-                .putProperty(AwsV4HttpSigner.DOUBLE_URL_ENCODE, false)
-                .putProperty(AwsV4HttpSigner.NORMALIZE_PATH, false)
-                .putProperty(AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, false));
+        SignedRequest signed = SIGNER.sign(r -> {
+            r.identity(credentials).request(unsigned)
+                    .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "s3")
+                    .putProperty(AwsV4HttpSigner.REGION_NAME, config.region())
+                    .putProperty(AwsV4HttpSigner.DOUBLE_URL_ENCODE, false)
+                    .putProperty(AwsV4HttpSigner.NORMALIZE_PATH, false)
+                    .putProperty(AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, spooledBody != null);
+            if (spooledBody != null) {
+                // the signer reads the spooled file to hash it; this runs on a worker thread
+                r.payload(() -> {
+                    try {
+                        return Files.newInputStream(spooledBody);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            }
+        });
         for (Map.Entry<String, List<String>> header : signed.request().headers().entrySet()) {
             if (!header.getKey().equalsIgnoreCase("host")) {
                 headers.set(header.getKey(), header.getValue().get(0));
