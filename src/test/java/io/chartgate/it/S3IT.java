@@ -231,6 +231,8 @@ class S3IT {
             HelmCli.Result add = helm.run(dir, "repo", "add", "bucket", gateway.url("/s3/repo"), "--cert-file", writer.certFile().toString(),
                     "--key-file", writer.keyFile().toString(), "--ca-file", pki.caFile().toString());
             assertTrue(add.ok(), add::toString);
+            HelmCli.Result update = helm.run(dir, "repo", "update", "bucket");
+            assertTrue(update.ok(), update::toString);
             Path pulls = Files.createDirectories(dir.resolve("pulls" + major));
             HelmCli.Result pull = helm.run(pulls, "pull", "bucket/hello", "--version", "0.2.0");
             assertTrue(pull.ok(), pull::toString);
