@@ -41,8 +41,10 @@ import java.util.function.Function;
 import java.util.zip.GZIPInputStream;
 
 /**
- * An HTTP(S) upstream: replaces the route prefix with the URL's path, adds the gateway's credentials, and
- * streams the request and the response through a pooled keep-alive client, with backpressure both ways.
+ * An HTTP(S) upstream: streams the request and the response through a pooled keep-alive client, with
+ * backpressure both ways, timeouts and index.yaml rewriting. Its {@link RequestShaper} decides the path,
+ * Host and credentials: the URL's path and basic/bearer auth for an {@code http} route, the object key and a
+ * SigV4 signature for an {@code s3} one (see {@link #s3}).
  */
 public final class HttpUpstream implements Upstream {
 
