@@ -22,7 +22,6 @@ import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.file.FileUpstream;
 import io.chartgate.upstream.http.HttpUpstream;
 import io.chartgate.upstream.http.IndexSettings;
-import io.chartgate.upstream.s3.S3RequestShaper;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -177,20 +176,23 @@ public final class Gateway {
             if (route.upstream() instanceof HttpUpstreamConfig http) {
                 List<String> bases = new ArrayList<>(http.indexUrlPrefixes());
                 bases.add(http.url().toString());
-                upstreams.put(route.name(), new HttpUpstream(vertx, http, new IndexSettings(http.rewriteIndexUrls(), bases,
-                        route.name(), route.prefix(), config.server().publicUrl(), config.server().limits().maxIndexBytes(),
-                        indexCache)));
+                upstreams.put(route.name(), new HttpUpstream(vertx, http,
+                        indexSettings(config, route, http.rewriteIndexUrls(), bases, indexCache)));
             } else if (route.upstream() instanceof FileUpstreamConfig file) {
                 upstreams.put(route.name(), new FileUpstream(vertx, file));
             } else if (route.upstream() instanceof S3UpstreamConfig s3) {
-                List<String> bases = new ArrayList<>(s3.indexUrlPrefixes());
-                bases.addAll(new S3RequestShaper(s3).indexBases());
-                upstreams.put(route.name(), HttpUpstream.s3(vertx, s3, new IndexSettings(s3.rewriteIndexUrls(), bases,
-                        route.name(), route.prefix(), config.server().publicUrl(), config.server().limits().maxIndexBytes(),
-                        indexCache)));
+                // the S3 adapter adds the bucket's own URL forms to these bases
+                upstreams.put(route.name(), HttpUpstream.s3(vertx, s3,
+                        indexSettings(config, route, s3.rewriteIndexUrls(), s3.indexUrlPrefixes(), indexCache)));
             }
         }
         return upstreams;
+    }
+
+    private static IndexSettings indexSettings(GatewayConfig config, RouteConfig route, boolean enabled, List<String> bases,
+            IndexCache cache) {
+        return new IndexSettings(enabled, bases, route.name(), route.prefix(), config.server().publicUrl(),
+                config.server().limits().maxIndexBytes(), cache);
     }
 
     /**

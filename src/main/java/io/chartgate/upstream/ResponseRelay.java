@@ -23,11 +23,10 @@ public final class ResponseRelay {
      */
     public static Future<Void> sendBody(UpstreamRequest upstream, HttpClientRequest outgoing) {
         HttpServerRequest request = upstream.request();
-        String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-        boolean chunked = request.headers().contains(HttpHeaders.TRANSFER_ENCODING, "chunked", true);
-        if (declared == null && !chunked) {
+        if (!hasBody(request)) {
             return outgoing.end();
         }
+        String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
         if (declared != null) {
             outgoing.putHeader(HttpHeaders.CONTENT_LENGTH, declared.trim());
         } else {
@@ -37,6 +36,11 @@ public final class ResponseRelay {
             request.response().writeContinue();
         }
         return body(upstream).pipe().endOnFailure(false).to(outgoing);
+    }
+
+    /** Whether the request declares a body (a Content-Length, or chunked: the only coding that gets this far). */
+    public static boolean hasBody(HttpServerRequest request) {
+        return request.headers().contains(HttpHeaders.CONTENT_LENGTH) || request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
     }
 
     /** The client's body, counted, failing with {@link UpstreamException.Kind#TOO_LARGE} past the limit. */

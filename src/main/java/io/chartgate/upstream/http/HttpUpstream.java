@@ -63,12 +63,15 @@ public final class HttpUpstream implements Upstream {
         this(vertx, config, index, null);
     }
 
-    /** An S3 bucket: the transport of an HTTP upstream to the bucket's origin, shaped and signed by {@code s3}. */
+    /**
+     * An S3 bucket: the transport of an HTTP upstream to the bucket's origin, shaped and signed by {@code s3}.
+     * Index rewriting also covers the bucket's own URL forms ({@code s3://bucket/…}, the endpoint's URL).
+     */
     public static HttpUpstream s3(Vertx vertx, S3UpstreamConfig s3, IndexSettings index) {
         S3RequestShaper shaper = new S3RequestShaper(s3);
         HttpUpstreamConfig transport = new HttpUpstreamConfig(shaper.origin(), null, null, s3.connectTimeoutMs(),
                 s3.responseTimeoutMs(), s3.rewriteIndexUrls(), s3.indexUrlPrefixes());
-        return new HttpUpstream(vertx, transport, index, shaper);
+        return new HttpUpstream(vertx, transport, index.plusBases(shaper.indexBases()), shaper);
     }
 
     private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index, RequestShaper shaper) {
@@ -118,7 +121,7 @@ public final class HttpUpstream implements Upstream {
                     return forwardIndex(upstream, publicBase);
                 }
             }
-            if (shaper.spoolsBodies() && hasBody(request)) {
+            if (shaper.spoolsBodies() && ResponseRelay.hasBody(request)) {
                 return forwardSpooled(upstream);
             }
             return send(options(upstream, request.method(), null), out -> ResponseRelay.sendBody(upstream, out))
@@ -126,10 +129,6 @@ public final class HttpUpstream implements Upstream {
         } catch (UpstreamException refused) {
             return Future.failedFuture(refused);
         }
-    }
-
-    private static boolean hasBody(HttpServerRequest request) {
-        return request.headers().contains(HttpHeaders.CONTENT_LENGTH) || request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
     }
 
     /**

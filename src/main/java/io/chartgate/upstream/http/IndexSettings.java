@@ -16,6 +16,13 @@ public record IndexSettings(boolean enabled, List<String> bases, String routeNam
         bases = List.copyOf(bases);
     }
 
+    /** The same settings with more URL bases. */
+    IndexSettings plusBases(List<String> more) {
+        List<String> all = new java.util.ArrayList<>(bases);
+        all.addAll(more);
+        return new IndexSettings(enabled, all, routeName, routePrefix, publicUrl, maxIndexBytes, cache);
+    }
+
     /** Whether a path below the route prefix names an index file. */
     boolean isIndex(String path) {
         return enabled && (path.equals("/index.yaml") || path.endsWith("/index.yaml"));
