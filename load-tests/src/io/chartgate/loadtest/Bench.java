@@ -1,0 +1,311 @@
+package io.chartgate.loadtest;
+
+import io.chartgate.loadtest.Fixtures.KeyType;
+import io.chartgate.loadtest.Servers.Server;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
+
+/**
+ * The side-by-side benchmark: for each scenario, the same load against the upstream directly, against nginx
+ * configured as the mTLS gateway, and against chartgate; servers pinned to core 0, this process (the load
+ * generator) and the upstream behind the gateways to core 1. Prints a table of throughput, latency and CPU with
+ * the ratio to nginx, and writes it to {@code target/load-tests/results.md}.
+ *
+ * <pre>
+ *   load-tests/run              # every scenario, 5 s warm-up and 10 s measured per row
+ *   load-tests/run --quick      # a smoke run: 1 s + 2 s per row, fails on any error
+ *   load-tests/run --memory     # 200 slow 100 MiB downloads through a 256 MiB heap, RSS over time
+ * </pre>
+ */
+public final class Bench {
+
+    static final int SERVER_CORE = 0;
+    static final int CLIENT_CORE = 1;
+
+    /** One line of the list: what is requested, how, and with which key type. */
+    record Scenario(String id, String title, String method, String path, int connections, boolean handshake,
+                    KeyType keys) {
+    }
+
+    static final List<Scenario> SCENARIOS = List.of(
+            new Scenario("a", "3 KB chart, 32 keep-alive connections", "GET", Fixtures.SMALL_CHART, 32, false, KeyType.ECDSA),
+            new Scenario("b", "7.5 MB index.yaml, URLs rewritten", "GET", Fixtures.INDEX, 8, false, KeyType.ECDSA),
+            new Scenario("c", "1 MiB chart download", "GET", Fixtures.BIG_CHART, 16, false, KeyType.ECDSA),
+            new Scenario("d", "full handshake per request, ECDSA P-256", "GET", Fixtures.SMALL_CHART, 16, true, KeyType.ECDSA),
+            new Scenario("e", "1 MiB upload (PUT)", "PUT", Fixtures.UPLOAD, 8, false, KeyType.ECDSA),
+            new Scenario("d-rsa", "full handshake per request, RSA-2048", "GET", Fixtures.SMALL_CHART, 16, true, KeyType.RSA));
+
+    /** Table order: the issue's, with the RSA handshake next to the ECDSA one (it runs last: it restarts chartgate). */
+    static final List<String> TABLE_ORDER = List.of("a", "b", "c", "d", "d-rsa", "e");
+
+    static final List<String> TARGETS = List.of("direct", "nginx", "chartgate");
+
+    record Row(Scenario scenario, String target, LoadClient.Result result) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("load-tests: " + e.getMessage());
+            System.err.println(Options.USAGE);
+            System.exit(2);
+            return;
+        }
+        try {
+            System.exit(options.memory ? MemoryRun.run(options) : new Bench(options).run());
+        } catch (IllegalStateException e) {
+            System.err.println("load-tests: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    private final Options options;
+    private final Path work;
+    private final List<Server> servers = new ArrayList<>();
+
+    Bench(Options options) {
+        this.options = options;
+        this.work = options.out.resolve("work");
+    }
+
+    int run() throws Exception {
+        Options.requireTools(options);
+        deleteRecursively(work);
+        Files.createDirectories(work);
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll));
+
+        int upstreamPort = Servers.freePort();
+        Fixtures fixtures = Fixtures.create(work, "http://127.0.0.1:" + upstreamPort + "/", false);
+        Map<KeyType, Fixtures.Pki> pki = new EnumMap<>(KeyType.class);
+        Map<KeyType, SslContext> clientTls = new EnumMap<>(KeyType.class);
+        for (KeyType type : KeyType.values()) {
+            Fixtures.Pki p = fixtures.pki(type);
+            pki.put(type, p);
+            clientTls.put(type, SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL)
+                    .keyManager(p.clientCert().toFile(), p.clientKey().toFile())
+                    .trustManager(p.caCert().toFile())
+                    // engines are made without a peer host (so no session is ever resumed): nothing to match a name to;
+                    // the server certificate is still verified against the CA
+                    .endpointIdentificationAlgorithm(null).build());
+        }
+
+        Integer serverCore = options.pin ? SERVER_CORE : null;
+        Integer clientCore = options.pin ? CLIENT_CORE : null;
+        Map<KeyType, Integer> nginxPorts = new EnumMap<>(KeyType.class);
+        List<Servers.Listener> listeners = new ArrayList<>();
+        for (KeyType type : KeyType.values()) {
+            nginxPorts.put(type, Servers.freePort());
+            listeners.add(new Servers.Listener(nginxPorts.get(type), pki.get(type)));
+        }
+        int directPort = Servers.freePort();
+        Server upstream = start(Servers.upstreamNginx("upstream", work, fixtures, upstreamPort, clientCore));
+        Server direct = start(Servers.upstreamNginx("direct", work, fixtures, directPort, serverCore));
+        Server nginx = start(Servers.mtlsNginx(work, upstreamPort, listeners, serverCore));
+        Map<KeyType, Integer> chartgatePorts = new EnumMap<>(KeyType.class);
+        for (KeyType type : KeyType.values()) {
+            chartgatePorts.put(type, Servers.freePort());
+        }
+        Server[] chartgate = {null};
+        KeyType[] chartgateKeys = {null};
+
+        printHeader(fixtures, upstream);
+        List<Row> rows = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        Map<String, Long> indexLength = new LinkedHashMap<>();
+        try (LoadClient client = new LoadClient()) {
+            System.out.println("load generator: Netty " + client.transport() + ", one event loop"
+                    + (options.pin ? ", pinned to core " + CLIENT_CORE : ""));
+            for (Scenario scenario : SCENARIOS) {
+                if (!options.scenarios.contains(scenario.id())) {
+                    continue;
+                }
+                for (String target : options.targets) {
+                    Server server;
+                    int port;
+                    SslContext tls = clientTls.get(scenario.keys());
+                    switch (target) {
+                        case "direct" -> {
+                            server = direct;
+                            port = directPort;
+                            tls = null;
+                        }
+                        case "nginx" -> {
+                            server = nginx;
+                            port = nginxPorts.get(scenario.keys());
+                        }
+                        default -> {
+                            if (chartgateKeys[0] != scenario.keys()) {
+                                if (chartgate[0] != null) {
+                                    chartgate[0].close();
+                                    servers.remove(chartgate[0]);
+                                }
+                                KeyType keys = scenario.keys();
+                                chartgate[0] = start(Servers.chartgate(work, options.jar, "chartgate-" + keys.name().toLowerCase(),
+                                        chartgatePorts.get(keys), Servers.freePort(), upstreamPort, pki.get(keys),
+                                        options.jvmOptions, serverCore));
+                                chartgateKeys[0] = keys;
+                            }
+                            server = chartgate[0];
+                            port = chartgatePorts.get(scenario.keys());
+                        }
+                    }
+                    long expected = expectedBytes(scenario, target, fixtures, port, upstreamPort, pki.get(scenario.keys()),
+                            indexLength);
+                    LoadClient.Load load = new LoadClient.Load("127.0.0.1", port, tls, scenario.method(), scenario.path(),
+                            "PUT".equals(scenario.method()) ? fixtures.uploadBody : null, scenario.connections(),
+                            scenario.handshake(), expected);
+                    System.out.printf("  %-6s %-10s ...%n", scenario.id(), target);
+                    Server measured = server;
+                    LongSupplier cpu = measured::cpuNanos;
+                    LoadClient.Result result = client.run(load, options.warmup, options.measure, cpu);
+                    rows.add(new Row(scenario, target, result));
+                    if ("PUT".equals(scenario.method())) {
+                        checkUpload(fixtures, target).ifPresent(problems::add);
+                    }
+                }
+            }
+        } finally {
+            stopAll();
+        }
+        String table = table(rows);
+        System.out.println();
+        System.out.println(table);
+        Files.writeString(options.out.resolve("results.md"), header(fixtures) + "\n" + table);
+        System.out.println("written to " + options.out.resolve("results.md"));
+        for (Row row : rows) {
+            if (row.result().errors() > 0) {
+                problems.add(row.scenario().id() + "/" + row.target() + ": " + row.result().errors() + " errors, first: "
+                        + row.result().firstError());
+            } else if (row.result().requests() == 0) {
+                problems.add(row.scenario().id() + "/" + row.target() + ": no request completed");
+            }
+        }
+        problems.forEach(p -> System.err.println("load-tests: " + p));
+        return problems.isEmpty() ? 0 : 1;
+    }
+
+    private Server start(Server server) {
+        servers.add(server);
+        return server;
+    }
+
+    private synchronized void stopAll() {
+        for (Server server : servers) {
+            server.close();
+        }
+        servers.clear();
+    }
+
+    /**
+     * The body length every answer must have. For a gateway's index.yaml it is learned from one request made with
+     * curl, which also shows the chart URLs were rewritten to the gateway (and none left pointing upstream).
+     */
+    private long expectedBytes(Scenario scenario, String target, Fixtures fixtures, int port, int upstreamPort,
+                               Fixtures.Pki pki, Map<String, Long> indexLength) throws IOException, InterruptedException {
+        switch (scenario.path()) {
+            case Fixtures.SMALL_CHART:
+                return Fixtures.SMALL_BYTES;
+            case Fixtures.BIG_CHART:
+                return Fixtures.BIG_BYTES;
+            case Fixtures.INDEX:
+                if ("direct".equals(target)) {
+                    return fixtures.indexBytes;
+                }
+                Process curl = new ProcessBuilder("curl", "-sS", "--fail", "--cert", pki.clientCert().toString(),
+                        "--key", pki.clientKey().toString(), "--cacert", pki.caCert().toString(),
+                        "https://127.0.0.1:" + port + Fixtures.INDEX).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                byte[] body = curl.getInputStream().readAllBytes();
+                if (curl.waitFor() != 0) {
+                    throw new IllegalStateException(target + ": curl could not fetch index.yaml");
+                }
+                String text = new String(body, StandardCharsets.UTF_8);
+                String rewritten = "https://127.0.0.1:" + port + "/charts/chart-0-1.0.0.tgz";
+                if (!text.contains(rewritten) || text.contains("http://127.0.0.1:" + upstreamPort + "/")) {
+                    throw new IllegalStateException(target + ": index.yaml was not rewritten (expected " + rewritten
+                            + " and no upstream URL)");
+                }
+                indexLength.put(target, (long) body.length);
+                return body.length;
+            default:
+                return -1;
+        }
+    }
+
+    /** The chart uploaded last must be on the upstream, byte for byte. */
+    private static java.util.Optional<String> checkUpload(Fixtures fixtures, String target) throws IOException {
+        Path stored = fixtures.docRoot.resolve(Fixtures.UPLOAD.substring(1));
+        if (!Files.exists(stored)) {
+            return java.util.Optional.of("e/" + target + ": no uploaded chart reached the upstream");
+        }
+        boolean same = Arrays.equals(Files.readAllBytes(stored), fixtures.uploadBody);
+        Files.delete(stored);
+        return same ? java.util.Optional.empty()
+                : java.util.Optional.of("e/" + target + ": the chart on the upstream differs from the one uploaded");
+    }
+
+    private void printHeader(Fixtures fixtures, Server upstream) {
+        System.out.print(header(fixtures));
+    }
+
+    private String header(Fixtures fixtures) {
+        return "machine: " + Machine.describe() + "\n"
+                + "versions: " + Machine.versions(options.jar) + "\n"
+                + "chartgate JVM options: " + String.join(" ", options.jvmOptions) + "\n"
+                + String.format(Locale.ROOT, "index.yaml: %.1f MB, 10,000 chart versions; runs: %d s warm-up + %d s measured per row%n",
+                fixtures.indexBytes / 1e6, options.warmup.toSeconds(), options.measure.toSeconds())
+                + (options.pin ? "pinning: servers on core " + SERVER_CORE + "; load generator and the gateways' upstream on core "
+                + CLIENT_CORE + "\n" : "pinning: off\n");
+    }
+
+    static String table(List<Row> rows) {
+        Map<String, Double> nginx = rows.stream().filter(r -> "nginx".equals(r.target()))
+                .collect(Collectors.toMap(r -> r.scenario().id(), r -> r.result().perSecond()));
+        StringBuilder out = new StringBuilder(
+                "| scenario | target | req/s | MiB/s | p50 ms | p99 ms | errors | server CPU | load-gen CPU | vs nginx |\n"
+                        + "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (String id : TABLE_ORDER) {
+            for (Row row : rows) {
+                if (!row.scenario().id().equals(id)) {
+                    continue;
+                }
+                LoadClient.Result r = row.result();
+                Double base = nginx.get(id);
+                out.append(String.format(Locale.ROOT, "| %s %s | %s | %,.0f | %,.1f | %.2f | %.2f | %d | %.0f%% | %.0f%% | %s |%n",
+                        id, row.scenario().title(), row.target(), r.perSecond(), r.bytes() / r.seconds() / (1 << 20),
+                        r.latencyMicros().getValueAtPercentile(50) / 1000.0,
+                        r.latencyMicros().getValueAtPercentile(99) / 1000.0, r.errors(), r.serverCpu() * 100,
+                        r.generatorCpu() * 100,
+                        base == null || base == 0 ? "" : String.format(Locale.ROOT, "%.2f×", r.perSecond() / base)));
+            }
+        }
+        return out.toString();
+    }
+
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
