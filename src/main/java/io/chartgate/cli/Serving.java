@@ -40,7 +40,7 @@ final class Serving {
             return 1;
         }
         compiled.tls().warnings().forEach(w -> err.println("warning: " + w));
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = Gateway.newVertx();
         AccessLog accessLog = new AccessLog(new FileOutputStream(FileDescriptor.out));
         Gateway gateway;
         try {
@@ -60,6 +60,7 @@ final class Serving {
         Signal.handle(new Signal("HUP"), signal -> running.reload("signal"));
         err.println("chartgate: listening on https://" + compiled.config().server().host() + ":" + gateway.port()
                 + ", admin on http://" + compiled.config().admin().host() + ":" + gateway.adminPort());
+        err.println("chartgate: network transport: " + (vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"));
         err.flush();
         started.accept(gateway);
         try {

@@ -24,6 +24,7 @@ import io.chartgate.upstream.http.HttpUpstream;
 import io.chartgate.upstream.http.IndexSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.ServerSSLOptions;
@@ -239,6 +240,14 @@ public final class Gateway {
 
     public int adminPort() {
         return admin.port();
+    }
+
+    /**
+     * The Vert.x instance a gateway runs on: Linux's native transport (epoll) when its library loads, which saves
+     * a copy and a few system calls per read and write compared with NIO; NIO elsewhere.
+     */
+    public static Vertx newVertx() {
+        return Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     }
 
     public Vertx vertx() {
