@@ -52,6 +52,9 @@ public final class GatewayMetrics {
     private final Map<Tags, AtomicLong> certExpiry = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> clientExpiry = new ConcurrentHashMap<>();
     private final AtomicLong lastReloadSuccess = new AtomicLong();
+    /** Bounded: routes, access, decision and status are small vocabularies, principals are capped. */
+    private final Map<RequestKey, RequestMeters> requestMeters = new ConcurrentHashMap<>();
+    private final Map<String, Timer> upstreamDurations = new ConcurrentHashMap<>();
 
     public GatewayMetrics(int maxPrincipals) {
         this.principals = new PrincipalLabels(maxPrincipals);
@@ -82,39 +85,57 @@ public final class GatewayMetrics {
     /** One finished request; {@code access} is read, write or none; {@code decision} allowed, denied or rejected. */
     public void request(String route, String access, String decision, int status, Duration duration, String principal,
             long bytesIn, long bytesOut) {
-        Counter.builder(MetricNames.REQUESTS)
-                .description("Requests by route, access, decision and status")
-                .tags(MetricNames.ROUTE, route, MetricNames.ACCESS, access, MetricNames.DECISION, decision,
-                        MetricNames.STATUS, Integer.toString(status))
-                .register(registry)
-                .increment();
-        Timer.builder(MetricNames.REQUEST_DURATION)
-                .description("From the request's arrival to the end of the response")
-                .tags(MetricNames.ROUTE, route, MetricNames.ACCESS, access)
-                .publishPercentileHistogram()
-                .register(registry)
-                .record(duration);
-        Counter.builder(MetricNames.BYTES_RECEIVED).description("Request body bytes received from clients")
-                .tag(MetricNames.ROUTE, route).register(registry).increment(bytesIn);
-        Counter.builder(MetricNames.BYTES_SENT).description("Response bytes sent to clients")
-                .tag(MetricNames.ROUTE, route).register(registry).increment(bytesOut);
-        if (principal != null) {
-            Counter.builder(MetricNames.PRINCIPAL_REQUESTS)
-                    .description("Requests by client principal (CN), capped at metrics.maxPrincipals")
-                    .tags(MetricNames.PRINCIPAL, principals.label(principal), MetricNames.ACCESS, access,
-                            MetricNames.DECISION, decision)
-                    .register(registry)
-                    .increment();
+        RequestMeters meters = requestMeters.computeIfAbsent(
+                new RequestKey(route, access, decision, status, principal == null ? null : principals.label(principal)),
+                this::requestMeters);
+        meters.requests().increment();
+        meters.duration().record(duration);
+        meters.bytesReceived().increment(bytesIn);
+        meters.bytesSent().increment(bytesOut);
+        if (meters.principalRequests() != null) {
+            meters.principalRequests().increment();
         }
+    }
+
+    /** The labels of one finished request; {@code principal} is already the capped label, or null. */
+    private record RequestKey(String route, String access, String decision, int status, String principal) {
+    }
+
+    /** The meters one kind of request updates, looked up once instead of being built and registered per request. */
+    private record RequestMeters(Counter requests, Timer duration, Counter bytesReceived, Counter bytesSent,
+                                 Counter principalRequests) {
+    }
+
+    private RequestMeters requestMeters(RequestKey key) {
+        return new RequestMeters(
+                Counter.builder(MetricNames.REQUESTS)
+                        .description("Requests by route, access, decision and status")
+                        .tags(MetricNames.ROUTE, key.route(), MetricNames.ACCESS, key.access(),
+                                MetricNames.DECISION, key.decision(), MetricNames.STATUS, Integer.toString(key.status()))
+                        .register(registry),
+                Timer.builder(MetricNames.REQUEST_DURATION)
+                        .description("From the request's arrival to the end of the response")
+                        .tags(MetricNames.ROUTE, key.route(), MetricNames.ACCESS, key.access())
+                        .publishPercentileHistogram()
+                        .register(registry),
+                Counter.builder(MetricNames.BYTES_RECEIVED).description("Request body bytes received from clients")
+                        .tag(MetricNames.ROUTE, key.route()).register(registry),
+                Counter.builder(MetricNames.BYTES_SENT).description("Response bytes sent to clients")
+                        .tag(MetricNames.ROUTE, key.route()).register(registry),
+                key.principal() == null ? null : Counter.builder(MetricNames.PRINCIPAL_REQUESTS)
+                        .description("Requests by client principal (CN), capped at metrics.maxPrincipals")
+                        .tags(MetricNames.PRINCIPAL, key.principal(), MetricNames.ACCESS, key.access(),
+                                MetricNames.DECISION, key.decision())
+                        .register(registry));
     }
 
     /** Time until the upstream's response headers arrived. */
     public void upstream(String route, Duration duration) {
-        Timer.builder(MetricNames.UPSTREAM_DURATION)
-                .description("From sending to an upstream to its response headers")
-                .tag(MetricNames.ROUTE, route)
-                .publishPercentileHistogram()
-                .register(registry)
+        upstreamDurations.computeIfAbsent(route, r -> Timer.builder(MetricNames.UPSTREAM_DURATION)
+                        .description("From sending to an upstream to its response headers")
+                        .tag(MetricNames.ROUTE, r)
+                        .publishPercentileHistogram()
+                        .register(registry))
                 .record(duration);
     }
 
