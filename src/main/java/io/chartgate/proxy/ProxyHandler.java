@@ -15,6 +15,7 @@ import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
 import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -22,10 +23,12 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.WeakHashMap;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -47,6 +50,15 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     private final AccessLog accessLog;
     private final GatewayMetrics metrics;
     private final ClosingConnections closing;
+    /**
+     * The identity read from each connection's client certificate, so a keep-alive connection parses its
+     * certificate (DN, SANs, fingerprint) once, not on every request. Keyed weakly and removed on close; a
+     * certificate that differs from the cached one (a TLS 1.2 renegotiation) is read again.
+     */
+    private final Map<HttpConnection, Peer> peers = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private record Peer(X509Certificate certificate, ClientIdentity identity) {
+    }
 
     public ProxyHandler(Supplier<GatewayState> state, AccessLog accessLog, GatewayMetrics metrics, ClosingConnections closing) {
         this.state = state;
@@ -91,15 +103,28 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             requestId = UUID.randomUUID().toString();
         }
         X509Certificate certificate = peerCertificate(request);
-        ClientIdentity identity = certificate == null ? ClientIdentity.ANONYMOUS : IdentityExtractor.fromCertificate(certificate);
+        ClientIdentity identity = certificate == null ? ClientIdentity.ANONYMOUS : identity(request.connection(), certificate);
         Exchange exchange = new Exchange(request, requestId, identity, certificate, closing);
-        if (certificate != null) {
-            metrics.clientCertificate(identity.principal(), identity.notAfter());
-        }
         request.response().putHeader(ForwardedHeaders.REQUEST_ID, requestId);
         request.response().endHandler(v -> finish(exchange));
         request.response().closeHandler(v -> finish(exchange));
         return exchange;
+    }
+
+    private ClientIdentity identity(HttpConnection connection, X509Certificate certificate) {
+        Peer peer = peers.get(connection);
+        if (peer != null && (peer.certificate() == certificate || peer.certificate().equals(certificate))) {
+            return peer.identity();
+        }
+        ClientIdentity identity = IdentityExtractor.fromCertificate(certificate);
+        peers.put(connection, new Peer(certificate, identity));
+        metrics.clientCertificate(identity.principal(), identity.notAfter());
+        return identity;
+    }
+
+    /** Forgets what was cached for a connection that closed. */
+    public void closed(HttpConnection connection) {
+        peers.remove(connection);
     }
 
     private void run(Exchange exchange, GatewayState current) {

@@ -116,7 +116,10 @@ public final class Gateway {
                     StrictRequestDecoder.install(connection, options);
                     metrics.handshake("ok");
                     metrics.connectionOpened();
-                    connection.closeHandler(v -> metrics.connectionClosed());
+                    connection.closeHandler(v -> {
+                        metrics.connectionClosed();
+                        handler.closed(connection);
+                    });
                 });
         UpstreamProbe probe = new UpstreamProbe(vertx);
         Reloader reloader = new Reloader(vertx, loader, compiled, server, state, metrics, accessLog, rejections, probe);
