@@ -2,6 +2,8 @@ package io.chartgate.loadtest;
 
 import io.chartgate.loadtest.Fixtures.KeyType;
 import io.chartgate.loadtest.Servers.Server;
+import io.chartgate.tls.PemLoader;
+import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -9,6 +11,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
+import javax.net.ssl.KeyManagerFactory;
 
 /**
  * The side-by-side benchmark: for each scenario, the same load against the upstream directly, against nginx
@@ -98,12 +103,7 @@ public final class Bench {
         for (KeyType type : KeyType.values()) {
             Fixtures.Pki p = fixtures.pki(type);
             pki.put(type, p);
-            clientTls.put(type, SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL)
-                    .keyManager(p.clientCert().toFile(), p.clientKey().toFile())
-                    .trustManager(p.caCert().toFile())
-                    // engines are made without a peer host (so no session is ever resumed): nothing to match a name to;
-                    // the server certificate is still verified against the CA
-                    .endpointIdentificationAlgorithm(null).build());
+            clientTls.put(type, clientContext(p));
         }
 
         Integer serverCore = options.pin ? SERVER_CORE : null;
@@ -199,6 +199,25 @@ public final class Bench {
         }
         problems.forEach(p -> System.err.println("load-tests: " + p));
         return problems.isEmpty() ? 0 : 1;
+    }
+
+    /**
+     * The generator's TLS: BoringSSL, the client certificate converted to native form once (not per handshake),
+     * and the server certificate verified against the CA. Engines are made without a peer host, so no session is
+     * ever resumed and there is no name to match.
+     */
+    static SslContext clientContext(Fixtures.Pki pki) throws Exception {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        store.setKeyEntry("client", PemLoader.privateKey(pki.clientKey(), null), new char[0],
+                PemLoader.certificates(pki.clientCert()).toArray(new X509Certificate[0]));
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(store, new char[0]);
+        return SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL)
+                .keyManager(new OpenSslCachingX509KeyManagerFactory(keys))
+                .trustManager(pki.caCert().toFile())
+                .endpointIdentificationAlgorithm(null)
+                .build();
     }
 
     private Server start(Server server) {

@@ -2,6 +2,7 @@ package io.chartgate.tls;
 
 import io.chartgate.config.ClientAuth;
 import io.chartgate.config.TlsConfig;
+import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.KeyCertOptions;
@@ -93,7 +94,10 @@ public final class SslOptionsMapper {
             store.setKeyEntry("server", material.serverKey(), password, material.serverChain().toArray(new X509Certificate[0]));
             KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             factory.init(store, password);
-            return KeyCertOptions.wrap(factory);
+            // With BoringSSL, Netty converts a plain factory's key and chain to native form on every handshake;
+            // this wrapper lets it convert them once (a reload builds a new factory, so nothing goes stale).
+            return KeyCertOptions.wrap(OpenSSLEngineOptions.isAvailable()
+                    ? new OpenSslCachingX509KeyManagerFactory(factory) : factory);
         } catch (GeneralSecurityException | java.io.IOException e) {
             throw new IllegalStateException("cannot build the server key manager", e);
         }
