@@ -198,6 +198,8 @@ class DeploymentIT {
             assertTrue(gateway.waitFor(30, TimeUnit.SECONDS));
             assertEquals(0, gateway.exitValue(), "SIGTERM ends it cleanly");
         } finally {
+            // runuser's child too: a failed assertion must not leave the JVM running after the test
+            gateway.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
             gateway.destroyForcibly();
         }
     }
