@@ -48,6 +48,9 @@ import java.util.zip.GZIPInputStream;
  */
 public final class HttpUpstream implements Upstream {
 
+    /** Upstream connections per route: beyond any realistic number of requests in flight on one gateway. */
+    static final int MAX_CONNECTIONS = 4096;
+
     private final Vertx vertx;
     private final HttpUpstreamConfig config;
     private final HttpClient client;
@@ -97,7 +100,10 @@ public final class HttpUpstream implements Upstream {
             // the file was loaded and checked by CompiledConfig before this adapter exists
             options.setTrustOptions(new PemTrustOptions().addCertPath(config.caFile().toString()));
         }
-        this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(64));
+        // One upstream connection per request in flight (HTTP/1.1 has no multiplexing): a small pool would make
+        // the requests beyond it wait behind slow downloads and fail after connectTimeoutMs. Idle connections are
+        // kept for reuse and closed after Vert.x's keep-alive timeout.
+        this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
     }
 
     private static String authorization(UpstreamAuth auth) {
