@@ -32,7 +32,7 @@ import javax.net.ssl.KeyManagerFactory;
  * the ratio to nginx, and writes it to {@code target/load-tests/results.md}.
  *
  * <pre>
- *   load-tests/run              # every scenario, 5 s warm-up and 10 s measured per row
+ *   load-tests/run              # every scenario, 10 s warm-up and 10 s measured per row
  *   load-tests/run --quick      # a smoke run: 1 s + 2 s per row, fails on any error
  *   load-tests/run --memory     # 200 slow 100 MiB downloads through a 256 MiB heap, RSS over time
  * </pre>

@@ -3,12 +3,14 @@ package io.chartgate.loadtest;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
@@ -48,8 +50,18 @@ final class LoadClient implements AutoCloseable {
 
     /** What to send and how. {@code tls} null means plain HTTP; {@code expectedBytes} -1 means any length. */
     record Load(String host, int port, SslContext tls, String method, String path, byte[] body, int connections,
-                boolean handshakeEachRequest, long expectedBytes) {
+                boolean handshakeEachRequest, long expectedBytes, boolean slowReader) {
+
+        Load(String host, int port, SslContext tls, String method, String path, byte[] body, int connections,
+             boolean handshakeEachRequest, long expectedBytes) {
+            this(host, port, tls, method, path, body, connections, handshakeEachRequest, expectedBytes, false);
+        }
     }
+
+    /** A slow reader reads at most this much per tick (and per connection)... */
+    static final int SLOW_READ_BYTES = 16 * 1024;
+    /** ...every this many milliseconds: about 1.6 MB/s per connection. */
+    static final int SLOW_TICK_MILLIS = 10;
 
     /** What one measured run gave. Errors count the whole run, warm-up included. */
     record Result(long requests, long bytes, long errors, String firstError, double seconds, Histogram latencyMicros,
@@ -70,6 +82,14 @@ final class LoadClient implements AutoCloseable {
         channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
     }
 
+    private volatile Run current;
+
+    /** Body bytes the current (or last) run has read so far, finished answers or not. */
+    long streamed() {
+        Run run = current;
+        return run == null ? 0 : run.streamed;
+    }
+
     String transport() {
         return epoll ? "epoll" : "nio";
     }
@@ -80,6 +100,7 @@ final class LoadClient implements AutoCloseable {
      */
     Result run(Load load, Duration warmup, Duration measure, LongSupplier serverCpu) throws InterruptedException {
         Run run = new Run(load, group.next(), serverCpu);
+        current = run;
         run.loop.execute(run::start);
         run.loop.schedule(run::beginMeasuring, warmup.toMillis(), TimeUnit.MILLISECONDS);
         run.loop.schedule(run::stop, warmup.plus(measure).toMillis(), TimeUnit.MILLISECONDS);
@@ -118,6 +139,9 @@ final class LoadClient implements AutoCloseable {
         boolean stopping;
         long requests;
         long bytes;
+        /** Body bytes read so far, measured or not, finished or not (read by the memory run's sampler). */
+        volatile long streamed;
+        java.util.concurrent.ScheduledFuture<?> slowReads;
         long errors;
         String firstError;
         long measureStart;
@@ -145,6 +169,16 @@ final class LoadClient implements AutoCloseable {
         }
 
         void start() {
+            if (load.slowReader()) {
+                slowReads = loop.scheduleAtFixedRate(() -> {
+                    for (Connection connection : connections) {
+                        Channel ch = connection.channel;
+                        if (ch != null && ch.isActive()) {
+                            ch.read();
+                        }
+                    }
+                }, SLOW_TICK_MILLIS, SLOW_TICK_MILLIS, TimeUnit.MILLISECONDS);
+            }
             for (int i = 0; i < load.connections(); i++) {
                 Connection connection = new Connection(this);
                 connections.add(connection);
@@ -170,7 +204,8 @@ final class LoadClient implements AutoCloseable {
             measuring = false;
             stopping = true;
             for (Connection connection : List.copyOf(connections)) {
-                if (!connection.inFlight) {
+                // a slow reader's download is cut off when the time is up, not awaited
+                if (!connection.inFlight || load.slowReader()) {
                     connection.finish();
                 }
             }
@@ -185,6 +220,9 @@ final class LoadClient implements AutoCloseable {
 
         void finished(Connection connection) {
             if (connections.remove(connection) && --open == 0) {
+                if (slowReads != null) {
+                    slowReads.cancel(false);
+                }
                 done.countDown();
             }
         }
@@ -229,6 +267,9 @@ final class LoadClient implements AutoCloseable {
             Load load = run.load;
             new Bootstrap().group(run.loop).channel(channelType)
                     .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.AUTO_READ, !load.slowReader())
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, load.slowReader()
+                            ? new FixedRecvByteBufAllocator(SLOW_READ_BYTES) : new AdaptiveRecvByteBufAllocator())
                     .handler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -290,6 +331,7 @@ final class LoadClient implements AutoCloseable {
                 }
                 if (msg instanceof HttpContent content) {
                     received += content.content().readableBytes();
+                    run.streamed += content.content().readableBytes();
                     if (msg instanceof LastHttpContent) {
                         completed();
                     }
@@ -338,8 +380,10 @@ final class LoadClient implements AutoCloseable {
                 return;
             }
             finished = true;
+            inFlight = false;
             if (channel != null) {
                 channel.close();
+                channel = null;
             }
             run.finished(this);
         }

@@ -17,7 +17,7 @@ final class Options {
 
     Path jar = Path.of("target/chartgate.jar");
     Path out = Path.of("target/load-tests");
-    Duration warmup = Duration.ofSeconds(5);
+    Duration warmup = Duration.ofSeconds(10);
     Duration measure = Duration.ofSeconds(10);
     List<String> scenarios = new ArrayList<>(Bench.TABLE_ORDER);
     List<String> targets = new ArrayList<>(Bench.TARGETS);
