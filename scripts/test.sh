@@ -14,7 +14,7 @@ say() { printf 'test.sh: %s\n' "$*" >&2; }
 
 # --- Debian packages: command -> package
 missing=""
-for pair in openssl:openssl nginx:nginx-light unzip:unzip curl:curl promtool:prometheus; do
+for pair in openssl:openssl nginx:nginx-light unzip:unzip curl:curl promtool:prometheus taskset:util-linux; do
     cmd=${pair%%:*} pkg=${pair#*:}
     if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
         missing="$missing $pkg"
@@ -57,4 +57,10 @@ if [ ! -s "$s3proxy" ]; then
     [ -s "$s3proxy" ] || { say "could not fetch s3proxy"; exit 1; }
 fi
 
-exec mvn -B -Dstyle.color=never verify "$@"
+mvn -B -Dstyle.color=never verify "$@"
+
+# --- the load tests' smoke run: chartgate, nginx (mTLS) and the upstream side by side, every scenario for a
+# few seconds; fails on any error (a wrong status or length, an upload that did not arrive, an index not
+# rewritten). It prints figures but asserts no timing: a full run is load-tests/run, see load-tests/README.md.
+say "load-tests smoke run (load-tests/run --quick)"
+load-tests/run --quick

@@ -351,7 +351,7 @@ final class LoadClient implements AutoCloseable {
                 run.error("read " + received + " bytes, expected " + expected);
             } else if (run.measuring) {
                 run.requests++;
-                run.bytes += received;
+                run.bytes += received + run.requestBody.readableBytes();
                 run.latency.recordValue(Math.min(micros, run.latency.getHighestTrackableValue()));
             }
             if (!keepAlive || run.load.handshakeEachRequest()) {

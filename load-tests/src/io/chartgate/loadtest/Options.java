@@ -29,6 +29,7 @@ final class Options {
     static Options parse(String[] args) {
         Options o = new Options();
         boolean secondsGiven = false;
+        boolean jvmGiven = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
@@ -42,7 +43,10 @@ final class Options {
                 case "--warmup" -> o.warmup = Duration.ofSeconds(Integer.parseInt(value(args, ++i, arg)));
                 case "--scenarios" -> o.scenarios = list(value(args, ++i, arg), Bench.TABLE_ORDER, arg);
                 case "--targets" -> o.targets = list(value(args, ++i, arg), Bench.TARGETS, arg);
-                case "--jvm-opts" -> o.jvmOptions = List.of(value(args, ++i, arg).trim().split("\\s+"));
+                case "--jvm-opts" -> {
+                    o.jvmOptions = List.of(value(args, ++i, arg).trim().split("\\s+"));
+                    jvmGiven = true;
+                }
                 case "--jar" -> o.jar = Path.of(value(args, ++i, arg));
                 case "--out" -> o.out = Path.of(value(args, ++i, arg));
                 default -> throw new IllegalArgumentException("unknown argument " + arg);
@@ -56,6 +60,10 @@ final class Options {
         }
         if (o.memory && !secondsGiven) {
             o.measure = Duration.ofSeconds(o.quick ? 10 : 60);
+        }
+        if (o.memory && !jvmGiven) {
+            // direct memory defaults to the heap size; slow downloads need more than 256 MiB of it (RESULTS.md)
+            o.jvmOptions = List.of("-Xms256m", "-Xmx256m", "-XX:MaxDirectMemorySize=1g");
         }
         return o;
     }
