@@ -62,22 +62,24 @@ public final class HttpUpstream implements Upstream {
     private final IndexSettings index;
     private final RequestShaper shaper;
 
-    public HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index) {
-        this(vertx, config, index, null);
+    /** @param receiveBufferBytes the upstream sockets' receive buffer, 0 for the kernel's own sizing */
+    public HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index, int receiveBufferBytes) {
+        this(vertx, config, index, null, receiveBufferBytes);
     }
 
     /**
      * An S3 bucket: the transport of an HTTP upstream to the bucket's origin, shaped and signed by {@code s3}.
      * Index rewriting also covers the bucket's own URL forms ({@code s3://bucket/…}, the endpoint's URL).
      */
-    public static HttpUpstream s3(Vertx vertx, S3UpstreamConfig s3, IndexSettings index) {
+    public static HttpUpstream s3(Vertx vertx, S3UpstreamConfig s3, IndexSettings index, int receiveBufferBytes) {
         S3RequestShaper shaper = new S3RequestShaper(s3);
         HttpUpstreamConfig transport = new HttpUpstreamConfig(shaper.origin(), null, null, s3.connectTimeoutMs(),
                 s3.responseTimeoutMs(), s3.rewriteIndexUrls(), s3.indexUrlPrefixes());
-        return new HttpUpstream(vertx, transport, index.plusBases(shaper.indexBases()), shaper);
+        return new HttpUpstream(vertx, transport, index.plusBases(shaper.indexBases()), shaper, receiveBufferBytes);
     }
 
-    private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index, RequestShaper shaper) {
+    private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index, RequestShaper shaper,
+            int receiveBufferBytes) {
         this.vertx = vertx;
         this.index = index;
         this.shaper = shaper != null ? shaper : this::shapeHttp;
@@ -94,6 +96,8 @@ public final class HttpUpstream implements Upstream {
                 .setKeepAlive(true)
                 .setConnectTimeout(config.connectTimeoutMs())
                 .setMaxHeaderSize(64 * 1024)
+                // unset (the kernel's sizing) unless server.limits.upstreamReceiveBufferBytes says otherwise
+                .setReceiveBufferSize(receiveBufferBytes > 0 ? receiveBufferBytes : -1)
                 .setSsl(https)
                 .setVerifyHost(https);
         if (https && config.caFile() != null) {
