@@ -22,6 +22,10 @@ final class MemoryRun {
     private MemoryRun() {
     }
 
+    private static String bufferSetting(Options options) {
+        return options.upstreamReceiveBuffer < 0 ? "chartgate's default" : String.valueOf(options.upstreamReceiveBuffer);
+    }
+
     static int run(Options options) throws Exception {
         Options.requireTools(options);
         Path work = options.out.resolve("work-memory");
@@ -34,16 +38,18 @@ final class MemoryRun {
         Integer clientCore = options.pin ? Bench.CLIENT_CORE : null;
         int port = Servers.freePort();
         List<String> samples = new ArrayList<>();
+        List<Long> progress = new ArrayList<>();
         long maxRss = 0;
         long firstRss = -1;
         LoadClient.Result result;
         long streamed;
         try (Server upstream = Servers.upstreamNginx("upstream", work, fixtures, upstreamPort, clientCore);
              Server gateway = Servers.chartgate(work, options.jar, "chartgate", port, Servers.freePort(), upstreamPort, pki,
-                     options.jvmOptions, serverCore);
+                     options.jvmOptions, options.upstreamReceiveBuffer, serverCore);
              LoadClient client = new LoadClient()) {
-            System.out.printf("chartgate JVM options: %s; %d slow downloads of 100 MiB for %d s%n",
-                    String.join(" ", options.jvmOptions), DOWNLOADS, options.measure.toSeconds());
+            System.out.printf("chartgate JVM options: %s; upstreamReceiveBufferBytes: %s; %d slow downloads of 100 MiB for %d s%n",
+                    String.join(" ", options.jvmOptions), bufferSetting(options), DOWNLOADS,
+                    options.measure.toSeconds());
             LoadClient.Load load = new LoadClient.Load("127.0.0.1", port, Bench.clientContext(pki), "GET",
                     Fixtures.HUGE_CHART, null, DOWNLOADS, false, 100L << 20, true);
             long idleRss = gateway.rssKb();
@@ -55,6 +61,7 @@ final class MemoryRun {
                         Thread.sleep(SAMPLE_EVERY.toMillis());
                         long rss = gateway.rssKb();
                         synchronized (samples) {
+                            progress.add(client.streamed());
                             samples.add(String.format(Locale.ROOT, "| %4d | %,8.1f | %,10.1f |",
                                     (System.nanoTime() - start) / 1_000_000_000L, rss / 1024.0, client.streamed() / 1e6));
                         }
@@ -89,10 +96,17 @@ final class MemoryRun {
         System.out.println();
         System.out.println(table);
         System.out.print(summary);
-        Files.writeString(options.out.resolve("memory.md"), "machine: " + Machine.describe() + "\n" + summary + "\n" + table);
+        Files.writeString(options.out.resolve("memory.md"), "machine: " + Machine.describe() + "\nchartgate JVM options: "
+                + String.join(" ", options.jvmOptions) + "; server.limits.upstreamReceiveBufferBytes: "
+                + bufferSetting(options) + "\n" + summary + "\n" + table);
         System.out.println("written to " + options.out.resolve("memory.md"));
         if (result.errors() > 0) {
             System.err.println("load-tests: " + result.errors() + " errors, first: " + result.firstError());
+            return 1;
+        }
+        if (progress.size() >= 2 && progress.get(progress.size() - 1).equals(progress.get(progress.size() - 2))) {
+            System.err.println("load-tests: the downloads stalled: nothing was streamed in the last "
+                    + SAMPLE_EVERY.toSeconds() + " s (see " + work.resolve("chartgate/stderr.log") + ")");
             return 1;
         }
         return 0;

@@ -12,8 +12,10 @@ final class Options {
 
     static final String USAGE = """
             usage: load-tests/run [--quick] [--seconds N] [--warmup N] [--scenarios a,b,c,d,d-rsa,e]
-                                  [--targets direct,nginx,chartgate] [--jvm-opts "OPTIONS"] [--no-pin]
-                   load-tests/run --memory [--seconds N] [--jvm-opts "OPTIONS"] [--no-pin]""";
+                                  [--targets direct,nginx,chartgate] [--jvm-opts "OPTIONS"]
+                                  [--upstream-receive-buffer BYTES] [--no-pin]
+                   load-tests/run --memory [--seconds N] [--jvm-opts "OPTIONS"] [--upstream-receive-buffer BYTES]
+                                  [--no-pin]""";
 
     Path jar = Path.of("target/chartgate.jar");
     Path out = Path.of("target/load-tests");
@@ -22,6 +24,8 @@ final class Options {
     List<String> scenarios = new ArrayList<>(Bench.TABLE_ORDER);
     List<String> targets = new ArrayList<>(Bench.TARGETS);
     List<String> jvmOptions = List.of("-Xms256m", "-Xmx256m");
+    /** chartgate's server.limits.upstreamReceiveBufferBytes; -1 leaves it out (chartgate's default). */
+    int upstreamReceiveBuffer = -1;
     boolean pin = true;
     boolean quick;
     boolean memory;
@@ -29,7 +33,6 @@ final class Options {
     static Options parse(String[] args) {
         Options o = new Options();
         boolean secondsGiven = false;
-        boolean jvmGiven = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
@@ -43,11 +46,9 @@ final class Options {
                 case "--warmup" -> o.warmup = Duration.ofSeconds(Integer.parseInt(value(args, ++i, arg)));
                 case "--scenarios" -> o.scenarios = list(value(args, ++i, arg), Bench.TABLE_ORDER, arg);
                 case "--targets" -> o.targets = list(value(args, ++i, arg), Bench.TARGETS, arg);
-                case "--jvm-opts" -> {
-                    o.jvmOptions = List.of(value(args, ++i, arg).trim().split("\\s+"));
-                    jvmGiven = true;
-                }
+                case "--jvm-opts" -> o.jvmOptions = List.of(value(args, ++i, arg).trim().split("\\s+"));
                 case "--jar" -> o.jar = Path.of(value(args, ++i, arg));
+                case "--upstream-receive-buffer" -> o.upstreamReceiveBuffer = Integer.parseInt(value(args, ++i, arg));
                 case "--out" -> o.out = Path.of(value(args, ++i, arg));
                 default -> throw new IllegalArgumentException("unknown argument " + arg);
             }
@@ -60,10 +61,6 @@ final class Options {
         }
         if (o.memory && !secondsGiven) {
             o.measure = Duration.ofSeconds(o.quick ? 10 : 60);
-        }
-        if (o.memory && !jvmGiven) {
-            // direct memory defaults to the heap size; slow downloads need more than 256 MiB of it (RESULTS.md)
-            o.jvmOptions = List.of("-Xms256m", "-Xmx256m", "-XX:MaxDirectMemorySize=1g");
         }
         return o;
     }
