@@ -159,7 +159,7 @@ public final class Bench {
                                 KeyType keys = scenario.keys();
                                 chartgate[0] = start(Servers.chartgate(work, options.jar, "chartgate-" + keys.name().toLowerCase(),
                                         chartgatePorts.get(keys), Servers.freePort(), upstreamPort, pki.get(keys),
-                                        options.jvmOptions, options.upstreamReceiveBuffer, serverCore));
+                                        options.jvmOptions, serverCore));
                                 chartgateKeys[0] = keys;
                             }
                             server = chartgate[0];

@@ -22,10 +22,6 @@ final class MemoryRun {
     private MemoryRun() {
     }
 
-    private static String bufferSetting(Options options) {
-        return options.upstreamReceiveBuffer < 0 ? "chartgate's default" : String.valueOf(options.upstreamReceiveBuffer);
-    }
-
     static int run(Options options) throws Exception {
         Options.requireTools(options);
         Path work = options.out.resolve("work-memory");
@@ -45,10 +41,10 @@ final class MemoryRun {
         long streamed;
         try (Server upstream = Servers.upstreamNginx("upstream", work, fixtures, upstreamPort, clientCore);
              Server gateway = Servers.chartgate(work, options.jar, "chartgate", port, Servers.freePort(), upstreamPort, pki,
-                     options.jvmOptions, options.upstreamReceiveBuffer, serverCore);
+                     options.jvmOptions, serverCore);
              LoadClient client = new LoadClient()) {
-            System.out.printf("chartgate JVM options: %s; upstreamReceiveBufferBytes: %s; %d slow downloads of 100 MiB for %d s%n",
-                    String.join(" ", options.jvmOptions), bufferSetting(options), DOWNLOADS,
+            System.out.printf("chartgate JVM options: %s; %d slow downloads of 100 MiB for %d s%n",
+                    String.join(" ", options.jvmOptions), DOWNLOADS,
                     options.measure.toSeconds());
             LoadClient.Load load = new LoadClient.Load("127.0.0.1", port, Bench.clientContext(pki), "GET",
                     Fixtures.HUGE_CHART, null, DOWNLOADS, false, 100L << 20, true);
@@ -97,8 +93,7 @@ final class MemoryRun {
         System.out.println(table);
         System.out.print(summary);
         Files.writeString(options.out.resolve("memory.md"), "machine: " + Machine.describe() + "\nchartgate JVM options: "
-                + String.join(" ", options.jvmOptions) + "; server.limits.upstreamReceiveBufferBytes: "
-                + bufferSetting(options) + "\n" + summary + "\n" + table);
+                + String.join(" ", options.jvmOptions) + "\n" + summary + "\n" + table);
         System.out.println("written to " + options.out.resolve("memory.md"));
         if (result.errors() > 0) {
             System.err.println("load-tests: " + result.errors() + " errors, first: " + result.firstError());

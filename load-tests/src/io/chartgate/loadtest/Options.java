@@ -12,10 +12,8 @@ final class Options {
 
     static final String USAGE = """
             usage: load-tests/run [--quick] [--seconds N] [--warmup N] [--scenarios a,b,c,d,d-rsa,e]
-                                  [--targets direct,nginx,chartgate] [--jvm-opts "OPTIONS"]
-                                  [--upstream-receive-buffer BYTES] [--no-pin]
-                   load-tests/run --memory [--seconds N] [--jvm-opts "OPTIONS"] [--upstream-receive-buffer BYTES]
-                                  [--no-pin]""";
+                                  [--targets direct,nginx,chartgate] [--jvm-opts "OPTIONS"] [--no-pin]
+                   load-tests/run --memory [--seconds N] [--jvm-opts "OPTIONS"] [--no-pin]""";
 
     Path jar = Path.of("target/chartgate.jar");
     Path out = Path.of("target/load-tests");
@@ -24,8 +22,6 @@ final class Options {
     List<String> scenarios = new ArrayList<>(Bench.TABLE_ORDER);
     List<String> targets = new ArrayList<>(Bench.TARGETS);
     List<String> jvmOptions = List.of("-Xms256m", "-Xmx256m");
-    /** chartgate's server.limits.upstreamReceiveBufferBytes; -1 leaves it out (chartgate's default). */
-    int upstreamReceiveBuffer = -1;
     boolean pin = true;
     boolean quick;
     boolean memory;
@@ -48,7 +44,6 @@ final class Options {
                 case "--targets" -> o.targets = list(value(args, ++i, arg), Bench.TARGETS, arg);
                 case "--jvm-opts" -> o.jvmOptions = List.of(value(args, ++i, arg).trim().split("\\s+"));
                 case "--jar" -> o.jar = Path.of(value(args, ++i, arg));
-                case "--upstream-receive-buffer" -> o.upstreamReceiveBuffer = Integer.parseInt(value(args, ++i, arg));
                 case "--out" -> o.out = Path.of(value(args, ++i, arg));
                 default -> throw new IllegalArgumentException("unknown argument " + arg);
             }

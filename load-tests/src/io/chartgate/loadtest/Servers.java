@@ -201,8 +201,7 @@ final class Servers {
 
     /** chartgate in front of the upstream, run from the jar as a user runs it, its access log to a file. */
     static Server chartgate(Path work, Path jar, String name, int port, int adminPort, int upstreamPort,
-                            Fixtures.Pki pki, List<String> jvmOptions, int upstreamReceiveBuffer, Integer core)
-            throws IOException, InterruptedException {
+                            Fixtures.Pki pki, List<String> jvmOptions, Integer core) throws IOException, InterruptedException {
         Path dir = work.resolve(name);
         Files.createDirectories(dir);
         String config = """
@@ -210,7 +209,6 @@ final class Servers {
                   host: 127.0.0.1
                   port: %d
                   publicUrl: https://127.0.0.1:%d
-                %s
                   tls:
                     certFile: %s
                     keyFile: %s
@@ -230,9 +228,7 @@ final class Servers {
                       match: { cn: %s }
                       read: ["/**"]
                       write: ["/upload/**"]
-                """.formatted(port, port,
-                upstreamReceiveBuffer < 0 ? "" : "  limits: { upstreamReceiveBufferBytes: " + upstreamReceiveBuffer + " }",
-                pki.serverCert(), pki.serverKey(), pki.caCert(), adminPort, upstreamPort, Fixtures.CLIENT_CN);
+                """.formatted(port, port, pki.serverCert(), pki.serverKey(), pki.caCert(), adminPort, upstreamPort, Fixtures.CLIENT_CN);
         Path conf = dir.resolve("chartgate.yaml");
         Files.writeString(conf, config);
         List<String> command = new ArrayList<>(List.of("java"));

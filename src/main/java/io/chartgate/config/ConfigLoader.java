@@ -189,15 +189,13 @@ public final class ConfigLoader {
         if (!n.isMapping()) {
             return Limits.DEFAULTS;
         }
-        n.allowOnly("maxBodyBytes", "idleTimeoutSeconds", "maxHeaderBytes", "maxIndexBytes", "indexCacheBytes",
-                "upstreamReceiveBufferBytes");
+        n.allowOnly("maxBodyBytes", "idleTimeoutSeconds", "maxHeaderBytes", "maxIndexBytes", "indexCacheBytes");
         return new Limits(
                 n.get("maxBodyBytes").size(Limits.DEFAULTS.maxBodyBytes(), 1, Long.MAX_VALUE),
                 n.get("idleTimeoutSeconds").integer(Limits.DEFAULTS.idleTimeoutSeconds(), 1, 86_400),
                 (int) n.get("maxHeaderBytes").size(Limits.DEFAULTS.maxHeaderBytes(), 1, 1L << 20),
                 n.get("maxIndexBytes").size(Limits.DEFAULTS.maxIndexBytes(), 1, 1L << 31),
-                n.get("indexCacheBytes").size(Limits.DEFAULTS.indexCacheBytes(), 0, Long.MAX_VALUE),
-                (int) n.get("upstreamReceiveBufferBytes").size(Limits.DEFAULTS.upstreamReceiveBufferBytes(), 0, 64L << 20));
+                n.get("indexCacheBytes").size(Limits.DEFAULTS.indexCacheBytes(), 0, Long.MAX_VALUE));
     }
 
     private static AdminConfig admin(ConfigNode n) {

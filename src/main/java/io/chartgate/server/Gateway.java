@@ -176,20 +176,18 @@ public final class Gateway {
     private static Map<String, Upstream> upstreams(Vertx vertx, GatewayConfig config) {
         Map<String, Upstream> upstreams = new HashMap<>();
         IndexCache indexCache = new IndexCache(config.server().limits().indexCacheBytes());
-        int receiveBuffer = config.server().limits().upstreamReceiveBufferBytes();
         for (RouteConfig route : config.routes()) {
             if (route.upstream() instanceof HttpUpstreamConfig http) {
                 List<String> bases = new ArrayList<>(http.indexUrlPrefixes());
                 bases.add(http.url().toString());
                 upstreams.put(route.name(), new HttpUpstream(vertx, http,
-                        indexSettings(config, route, http.rewriteIndexUrls(), bases, indexCache), receiveBuffer));
+                        indexSettings(config, route, http.rewriteIndexUrls(), bases, indexCache)));
             } else if (route.upstream() instanceof FileUpstreamConfig file) {
                 upstreams.put(route.name(), new FileUpstream(vertx, file));
             } else if (route.upstream() instanceof S3UpstreamConfig s3) {
                 // the S3 adapter adds the bucket's own URL forms to these bases
                 upstreams.put(route.name(), HttpUpstream.s3(vertx, s3,
-                        indexSettings(config, route, s3.rewriteIndexUrls(), s3.indexUrlPrefixes(), indexCache),
-                        receiveBuffer));
+                        indexSettings(config, route, s3.rewriteIndexUrls(), s3.indexUrlPrefixes(), indexCache)));
             }
         }
         return upstreams;

@@ -118,7 +118,6 @@ class ConfigLoaderTest {
             url with query            | routes: [{name: a, prefix: /, upstream: {type: http, url: "http://x/?a=b"}}] | routes[0].upstream.url: "http://x/?a=b" must not have a query or fragment (expected http:// or https:// URL)
             url with a password       | routes: [{name: a, prefix: /, upstream: {type: http, url: "http://gw:hunter2@x/"}}] | routes[0].upstream.url: must not hold user info (credentials go in auth; expected http:// or https:// URL)
             header limit too large    | server: { limits: { maxHeaderBytes: 4Gi } }        | server.limits.maxHeaderBytes: "4Gi" is out of range (expected 1 to 1048576)
-            receive buffer too large  | server: { limits: { upstreamReceiveBufferBytes: 1Gi } } | server.limits.upstreamReceiveBufferBytes: "1Gi" is out of range (expected 0 to 67108864)
             prefix without slash      | routes: [{name: a, prefix: charts, upstream: {type: file, dir: x}}] | routes[0].prefix: "charts" must start with / (expected a path prefix such as / or /s3)
             prefix with dot segment   | routes: [{name: a, prefix: /a/../b, upstream: {type: file, dir: x}}] | routes[0].prefix: "/a/../b" is not a plain path (expected segments without ., .., %, \\, *, ? or #)
             route name not a label    | routes: [{name: My Route, prefix: /, upstream: {type: file, dir: x}}] | routes[0].name: "My Route" is not a valid name (expected lower-case letters, digits, - and _; it becomes a metric label)
@@ -241,13 +240,11 @@ class ConfigLoaderTest {
     @Test
     void sizesAcceptBinaryAndDecimalUnits() throws Exception {
         GatewayConfig c = load(TLS + """
-                  limits: { maxBodyBytes: 20Mi, maxHeaderBytes: 8k, upstreamReceiveBufferBytes: 0 }
+                  limits: { maxBodyBytes: 20Mi, maxHeaderBytes: 8k }
                 routes: [{ name: a, prefix: /, upstream: { type: file, dir: x } }]
                 """);
         assertEquals(20L << 20, c.server().limits().maxBodyBytes());
         assertEquals(8000, c.server().limits().maxHeaderBytes());
-        assertEquals(0, c.server().limits().upstreamReceiveBufferBytes(), "0 leaves the size to the kernel");
-        assertEquals(256 * 1024, Limits.DEFAULTS.upstreamReceiveBufferBytes());
     }
 
     @Test

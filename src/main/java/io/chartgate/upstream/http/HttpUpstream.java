@@ -10,6 +10,7 @@ import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
 import io.chartgate.upstream.s3.S3RequestShaper;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -20,6 +21,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -27,6 +29,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -62,24 +65,22 @@ public final class HttpUpstream implements Upstream {
     private final IndexSettings index;
     private final RequestShaper shaper;
 
-    /** @param receiveBufferBytes the upstream sockets' receive buffer, 0 for the kernel's own sizing */
-    public HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index, int receiveBufferBytes) {
-        this(vertx, config, index, null, receiveBufferBytes);
+    public HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index) {
+        this(vertx, config, index, null);
     }
 
     /**
      * An S3 bucket: the transport of an HTTP upstream to the bucket's origin, shaped and signed by {@code s3}.
      * Index rewriting also covers the bucket's own URL forms ({@code s3://bucket/…}, the endpoint's URL).
      */
-    public static HttpUpstream s3(Vertx vertx, S3UpstreamConfig s3, IndexSettings index, int receiveBufferBytes) {
+    public static HttpUpstream s3(Vertx vertx, S3UpstreamConfig s3, IndexSettings index) {
         S3RequestShaper shaper = new S3RequestShaper(s3);
         HttpUpstreamConfig transport = new HttpUpstreamConfig(shaper.origin(), null, null, s3.connectTimeoutMs(),
                 s3.responseTimeoutMs(), s3.rewriteIndexUrls(), s3.indexUrlPrefixes());
-        return new HttpUpstream(vertx, transport, index.plusBases(shaper.indexBases()), shaper, receiveBufferBytes);
+        return new HttpUpstream(vertx, transport, index.plusBases(shaper.indexBases()), shaper);
     }
 
-    private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index, RequestShaper shaper,
-            int receiveBufferBytes) {
+    private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index, RequestShaper shaper) {
         this.vertx = vertx;
         this.index = index;
         this.shaper = shaper != null ? shaper : this::shapeHttp;
@@ -96,8 +97,6 @@ public final class HttpUpstream implements Upstream {
                 .setKeepAlive(true)
                 .setConnectTimeout(config.connectTimeoutMs())
                 .setMaxHeaderSize(64 * 1024)
-                // unset (the kernel's sizing) unless server.limits.upstreamReceiveBufferBytes says otherwise
-                .setReceiveBufferSize(receiveBufferBytes > 0 ? receiveBufferBytes : -1)
                 .setSsl(https)
                 .setVerifyHost(https);
         if (https && config.caFile() != null) {
@@ -107,7 +106,25 @@ public final class HttpUpstream implements Upstream {
         // One upstream connection per request in flight (HTTP/1.1 has no multiplexing): a small pool would make
         // the requests beyond it wait behind slow downloads and fail after connectTimeoutMs. Idle connections are
         // kept for reuse and closed after Vert.x's keep-alive timeout.
-        this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
+        this.client = vertx.httpClientBuilder()
+                .with(options)
+                .with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS))
+                .withConnectHandler(HttpUpstream::oneReadPerWakeup)
+                .build();
+    }
+
+    /**
+     * Netty reads up to 16 times (up to 64 KiB each) per wake-up of a connection before it looks at whether the
+     * stream was paused; a download to a slow client then holds up to 1 MiB per upstream connection in the
+     * gateway's direct memory, and 200 such downloads exhausted a 256 MiB gateway's and stalled them all
+     * ({@code load-tests/run --memory}). One read per wake-up bounds it to one read; large bodies lost no
+     * measurable speed. Reaches into Vert.x internals ({@code ConnectionBase#channel}) like
+     * {@code StrictRequestDecoder}; without them the default stays, which is only less frugal.
+     */
+    private static void oneReadPerWakeup(HttpConnection connection) {
+        if (connection instanceof ConnectionBase base) {
+            base.channel().config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1));
+        }
     }
 
     private static String authorization(UpstreamAuth auth) {
