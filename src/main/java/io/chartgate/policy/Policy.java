@@ -63,19 +63,19 @@ public final class Policy {
     public Decision decide(ClientIdentity identity, Access access, CanonicalPath path) {
         if (identity.isAnonymous()) {
             return anonymous.grants(access, path)
-                    ? new Decision(true, access, ANONYMOUS_RULE, "anonymous " + access.label() + " of " + path + " allowed by " + ANONYMOUS_RULE)
+                    ? new Decision(true, access, ANONYMOUS_RULE, identity.principal(), path)
                     : denied(identity, access, path);
         }
         for (Rule rule : rules) {
             if (rule.grants(access, path) && rule.appliesTo(identity)) {
-                return new Decision(true, access, rule.name(), access.label() + " of " + path + " allowed by rule " + rule.name());
+                return new Decision(true, access, rule.name(), identity.principal(), path);
             }
         }
         return denied(identity, access, path);
     }
 
     private static Decision denied(ClientIdentity identity, Access access, CanonicalPath path) {
-        return new Decision(false, access, null, identity.principal() + " may not " + access.label() + " " + path);
+        return new Decision(false, access, null, identity.principal(), path);
     }
 
     /** For {@code policy explain}: what one rule made of this request. */
