@@ -268,7 +268,7 @@ final class LoadClient implements AutoCloseable {
             new Bootstrap().group(run.loop).channel(channelType)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.AUTO_READ, !load.slowReader())
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, load.slowReader()
+                    .option(ChannelOption.RECVBUF_ALLOCATOR, load.slowReader()
                             ? new FixedRecvByteBufAllocator(SLOW_READ_BYTES) : new AdaptiveRecvByteBufAllocator())
                     .handler(new ChannelInitializer<>() {
                         @Override
