@@ -289,6 +289,8 @@ public final class Bench {
                 + "chartgate JVM options: " + String.join(" ", options.jvmOptions) + "\n"
                 + String.format(Locale.ROOT, "index.yaml: %.1f MB, 10,000 chart versions; runs: %d s warm-up + %d s measured per row%n",
                 fixtures.indexBytes / 1e6, options.warmup.toSeconds(), options.measure.toSeconds())
+                + (options.quick ? "quick mode: a smoke run; with 1 s of warm-up the JVM is still compiling, so its figures"
+                + " say nothing about speed\n" : "")
                 + (options.pin ? "pinning: servers on core " + SERVER_CORE + "; load generator and the gateways' upstream on core "
                 + CLIENT_CORE + "\n" : "pinning: off\n");
     }

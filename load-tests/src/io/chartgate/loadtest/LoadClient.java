@@ -108,8 +108,9 @@ final class LoadClient implements AutoCloseable {
             run.loop.execute(run::abort);
             run.done.await(10, TimeUnit.SECONDS);
         }
-        run.requestHead.release();
-        run.requestBody.release();
+        // the buffers are unreleasable so that writes of their duplicates cannot free them; free them here
+        run.requestHead.unwrap().release();
+        run.requestBody.unwrap().release();
         return new Result(run.requests, run.bytes, run.errors, run.firstError,
                 (run.measureEnd - run.measureStart) / 1e9, run.latency,
                 (run.cpuEnd - run.cpuStart) / (double) (run.measureEnd - run.measureStart),
