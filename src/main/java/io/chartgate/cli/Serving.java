@@ -61,6 +61,10 @@ final class Serving {
         err.println("chartgate: listening on https://" + compiled.config().server().host() + ":" + gateway.port()
                 + ", admin on http://" + compiled.config().admin().host() + ":" + gateway.adminPort());
         err.println("chartgate: network transport: " + (vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"));
+        if (hangupIgnored(procStatus())) {
+            err.println("warning: SIGHUP was ignored when chartgate started (under nohup?) and will not reload; "
+                    + "use POST /-/reload on the admin port or let the file watch pick up changes");
+        }
         err.flush();
         started.accept(gateway);
         try {
@@ -82,5 +86,30 @@ final class Serving {
             err.println("chartgate: the event loops did not stop cleanly: " + e.getMessage());
         }
         return 0;
+    }
+
+    /**
+     * Whether SIGHUP is in a {@code /proc/self/status} text's {@code SigIgn} mask. A process started with SIGHUP
+     * ignored (nohup) keeps it ignored: the JVM then drops the handler installed above without a word.
+     */
+    static boolean hangupIgnored(String status) {
+        for (String line : status.split("\n")) {
+            if (line.startsWith("SigIgn:")) {
+                try {
+                    return (Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16) & 1L) != 0;
+                } catch (NumberFormatException e) {
+                    return false;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static String procStatus() {
+        try {
+            return java.nio.file.Files.readString(Path.of("/proc/self/status"));
+        } catch (java.io.IOException | RuntimeException e) {
+            return "";
+        }
     }
 }
