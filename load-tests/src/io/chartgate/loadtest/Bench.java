@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -115,20 +114,19 @@ public final class Bench {
             listeners.add(new Servers.Listener(nginxPorts.get(type), pki.get(type)));
         }
         int directPort = Servers.freePort();
-        Server upstream = start(Servers.upstreamNginx("upstream", work, fixtures, upstreamPort, clientCore));
+        start(Servers.upstreamNginx("upstream", work, fixtures, upstreamPort, clientCore));
         Server direct = start(Servers.upstreamNginx("direct", work, fixtures, directPort, serverCore));
         Server nginx = start(Servers.mtlsNginx(work, upstreamPort, listeners, serverCore));
         Map<KeyType, Integer> chartgatePorts = new EnumMap<>(KeyType.class);
         for (KeyType type : KeyType.values()) {
             chartgatePorts.put(type, Servers.freePort());
         }
-        Server[] chartgate = {null};
-        KeyType[] chartgateKeys = {null};
+        Server chartgate = null;
+        KeyType chartgateKeys = null;
 
-        printHeader(fixtures, upstream);
+        System.out.print(header(fixtures));
         List<Row> rows = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        Map<String, Long> indexLength = new LinkedHashMap<>();
         try (LoadClient client = new LoadClient()) {
             System.out.println("load generator: Netty " + client.transport() + ", one event loop"
                     + (options.pin ? ", pinned to core " + CLIENT_CORE : ""));
@@ -151,23 +149,22 @@ public final class Bench {
                             port = nginxPorts.get(scenario.keys());
                         }
                         default -> {
-                            if (chartgateKeys[0] != scenario.keys()) {
-                                if (chartgate[0] != null) {
-                                    chartgate[0].close();
-                                    servers.remove(chartgate[0]);
+                            if (chartgateKeys != scenario.keys()) {
+                                if (chartgate != null) {
+                                    chartgate.close();
+                                    servers.remove(chartgate);
                                 }
                                 KeyType keys = scenario.keys();
-                                chartgate[0] = start(Servers.chartgate(work, options.jar, "chartgate-" + keys.name().toLowerCase(),
+                                chartgate = start(Servers.chartgate(work, options.jar, "chartgate-" + keys.name().toLowerCase(),
                                         chartgatePorts.get(keys), Servers.freePort(), upstreamPort, pki.get(keys),
                                         options.jvmOptions, serverCore));
-                                chartgateKeys[0] = keys;
+                                chartgateKeys = keys;
                             }
-                            server = chartgate[0];
+                            server = chartgate;
                             port = chartgatePorts.get(scenario.keys());
                         }
                     }
-                    long expected = expectedBytes(scenario, target, fixtures, port, upstreamPort, pki.get(scenario.keys()),
-                            indexLength);
+                    long expected = expectedBytes(scenario, target, fixtures, port, upstreamPort, pki.get(scenario.keys()));
                     LoadClient.Load load = new LoadClient.Load("127.0.0.1", port, tls, scenario.method(), scenario.path(),
                             "PUT".equals(scenario.method()) ? fixtures.uploadBody : null, scenario.connections(),
                             scenario.handshake(), expected);
@@ -237,7 +234,7 @@ public final class Bench {
      * curl, which also shows the chart URLs were rewritten to the gateway (and none left pointing upstream).
      */
     private long expectedBytes(Scenario scenario, String target, Fixtures fixtures, int port, int upstreamPort,
-                               Fixtures.Pki pki, Map<String, Long> indexLength) throws IOException, InterruptedException {
+                               Fixtures.Pki pki) throws IOException, InterruptedException {
         switch (scenario.path()) {
             case Fixtures.SMALL_CHART:
                 return Fixtures.SMALL_BYTES;
@@ -260,7 +257,6 @@ public final class Bench {
                     throw new IllegalStateException(target + ": index.yaml was not rewritten (expected " + rewritten
                             + " and no upstream URL)");
                 }
-                indexLength.put(target, (long) body.length);
                 return body.length;
             default:
                 return -1;
@@ -277,10 +273,6 @@ public final class Bench {
         Files.delete(stored);
         return same ? java.util.Optional.empty()
                 : java.util.Optional.of("e/" + target + ": the chart on the upstream differs from the one uploaded");
-    }
-
-    private void printHeader(Fixtures fixtures, Server upstream) {
-        System.out.print(header(fixtures));
     }
 
     private String header(Fixtures fixtures) {

@@ -22,6 +22,14 @@ final class MemoryRun {
     private MemoryRun() {
     }
 
+    /** One reading: seconds into the run, the gateway's RSS (kB), body bytes the clients had read. */
+    private record Sample(long seconds, long rssKb, long streamed) {
+
+        String row() {
+            return String.format(Locale.ROOT, "| %4d | %,8.1f | %,10.1f |", seconds, rssKb / 1024.0, streamed / 1e6);
+        }
+    }
+
     static int run(Options options) throws Exception {
         Options.requireTools(options);
         Path work = options.out.resolve("work-memory");
@@ -33,10 +41,7 @@ final class MemoryRun {
         Integer serverCore = options.pin ? Bench.SERVER_CORE : null;
         Integer clientCore = options.pin ? Bench.CLIENT_CORE : null;
         int port = Servers.freePort();
-        List<String> samples = new ArrayList<>();
-        List<Long> progress = new ArrayList<>();
-        long maxRss = 0;
-        long firstRss = -1;
+        List<Sample> samples = new ArrayList<>();
         LoadClient.Result result;
         long streamed;
         try (Server upstream = Servers.upstreamNginx("upstream", work, fixtures, upstreamPort, clientCore);
@@ -48,20 +53,18 @@ final class MemoryRun {
                     options.measure.toSeconds());
             LoadClient.Load load = new LoadClient.Load("127.0.0.1", port, Bench.clientContext(pki), "GET",
                     Fixtures.HUGE_CHART, null, DOWNLOADS, false, 100L << 20, true);
-            long idleRss = gateway.rssKb();
-            samples.add(String.format(Locale.ROOT, "| %4d | %,8.1f | %,10.1f |", 0, idleRss / 1024.0, 0.0));
+            samples.add(new Sample(0, gateway.rssKb(), 0));
             Thread sampler = new Thread(() -> {
                 long start = System.nanoTime();
                 try {
                     while (true) {
                         Thread.sleep(SAMPLE_EVERY.toMillis());
-                        long rss = gateway.rssKb();
+                        Sample sample = new Sample((System.nanoTime() - start) / 1_000_000_000L, gateway.rssKb(),
+                                client.streamed());
                         synchronized (samples) {
-                            progress.add(client.streamed());
-                            samples.add(String.format(Locale.ROOT, "| %4d | %,8.1f | %,10.1f |",
-                                    (System.nanoTime() - start) / 1_000_000_000L, rss / 1024.0, client.streamed() / 1e6));
+                            samples.add(sample);
                         }
-                        System.out.println(samples.get(samples.size() - 1));
+                        System.out.println(sample.row());
                     }
                 } catch (InterruptedException stop) {
                     // the run is over
@@ -74,16 +77,11 @@ final class MemoryRun {
             sampler.interrupt();
             sampler.join();
         }
-        synchronized (samples) {
-            for (String sample : samples) {
-                long rss = (long) (Double.parseDouble(sample.split("\\|")[2].trim().replace(",", "")) * 1024);
-                maxRss = Math.max(maxRss, rss);
-                if (firstRss < 0 && !sample.startsWith("|    0")) {
-                    firstRss = rss;
-                }
-            }
-        }
-        String table = "| s | RSS MiB | MB streamed |\n|---:|---:|---:|\n" + String.join("\n", samples) + "\n";
+        // the sampler has been joined: the list is complete and no longer shared
+        long maxRss = samples.stream().mapToLong(Sample::rssKb).max().orElse(0);
+        long firstRss = samples.size() > 1 ? samples.get(1).rssKb() : -1;
+        String table = "| s | RSS MiB | MB streamed |\n|---:|---:|---:|\n"
+                + String.join("\n", samples.stream().map(Sample::row).toList()) + "\n";
         String summary = String.format(Locale.ROOT,
                 "%d downloads, %.0f MB streamed in %d s (%.0f MB/s), %d errors; RSS max %.0f MiB, first sample under load %.0f MiB%n",
                 DOWNLOADS, streamed / 1e6, options.measure.toSeconds(), streamed / 1e6 / options.measure.toSeconds(),
@@ -99,7 +97,8 @@ final class MemoryRun {
             System.err.println("load-tests: " + result.errors() + " errors, first: " + result.firstError());
             return 1;
         }
-        if (progress.size() >= 2 && progress.get(progress.size() - 1).equals(progress.get(progress.size() - 2))) {
+        if (samples.size() >= 3
+                && samples.get(samples.size() - 1).streamed() == samples.get(samples.size() - 2).streamed()) {
             System.err.println("load-tests: the downloads stalled: nothing was streamed in the last "
                     + SAMPLE_EVERY.toSeconds() + " s (see " + work.resolve("chartgate/stderr.log") + ")");
             return 1;
