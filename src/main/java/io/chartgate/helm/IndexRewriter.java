@@ -1,36 +1,19 @@
 package io.chartgate.helm;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonStreamContext;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import org.yaml.snakeyaml.LoaderOptions;
 
 /**
  * Points a repository index's chart URLs at the gateway. Every {@code urls} entry that starts with one of the
  * upstream's bases becomes {@code publicBase + routePrefix + rest}; relative URLs and URLs elsewhere are left
- * alone. The index is streamed token by token (YAML in, YAML out; JSON in, JSON out), so a 100 MB index never
- * becomes a tree in memory. Scheme and host compare without case; paths compare exactly.
+ * alone. Every other byte of the index is the upstream's ({@link IndexDocument}), so an {@code appVersion: "1.0"}
+ * stays a string and an index with nothing to rewrite comes back byte for byte. Scheme and host compare without
+ * case; paths compare exactly.
  */
 public final class IndexRewriter {
-
-    private static final JsonFactory JSON = new JsonFactory();
-    private static final YAMLFactory YAML = YAMLFactory.builder()
-            // SnakeYAML stops at 3 MB by default; a 10,000-chart index is 7.5 MB, and the caller bounds the size
-            .loaderOptions(unlimited())
-            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-            .disable(YAMLGenerator.Feature.SPLIT_LINES)
-            .build();
 
     private final List<String> bases;
     private final String target;
@@ -58,29 +41,8 @@ public final class IndexRewriter {
 
     /** Rewrites an index file (YAML or JSON, detected from its first character). */
     public Result rewrite(byte[] index) throws IOException {
-        boolean json = firstNonBlank(index) == '{';
-        ByteArrayOutputStream out = new ByteArrayOutputStream(index.length + index.length / 8);
-        int rewritten = 0;
-        try (JsonParser parser = (json ? JSON : YAML).createParser(index);
-             JsonGenerator generator = (json ? JSON : YAML).createGenerator(out)) {
-            if (json) {
-                generator.useDefaultPrettyPrinter();
-            }
-            JsonToken token;
-            while ((token = parser.nextToken()) != null) {
-                if (token == JsonToken.VALUE_STRING && inUrls(parser.getParsingContext())) {
-                    String url = parser.getText();
-                    String changed = rewriteUrl(url);
-                    if (!changed.equals(url)) {
-                        rewritten++;
-                    }
-                    generator.writeString(changed);
-                } else {
-                    generator.copyCurrentEvent(parser);
-                }
-            }
-        }
-        return new Result(out.toByteArray(), rewritten);
+        IndexDocument.View view = IndexDocument.parse(index).render(this::rewriteUrl, version -> true);
+        return new Result(view.body(), view.rewritten());
     }
 
     /** The URL pointed at the gateway when it starts with a base, else unchanged. */
@@ -93,15 +55,6 @@ public final class IndexRewriter {
         return url;
     }
 
-    /** Inside {@code entries.<chart>[i].urls[j]}: a string in an array held by a field named urls. */
-    private static boolean inUrls(JsonStreamContext context) {
-        if (!context.inArray()) {
-            return false;
-        }
-        JsonStreamContext parent = context.getParent();
-        return parent != null && "urls".equals(parent.getCurrentName());
-    }
-
     private static boolean startsWithBase(String url, String base) {
         if (url.length() < base.length()) {
             return false;
@@ -110,20 +63,5 @@ public final class IndexRewriter {
         String authority = base.substring(0, pathStart);
         return url.substring(0, authority.length()).toLowerCase(Locale.ROOT).equals(authority.toLowerCase(Locale.ROOT))
                 && url.startsWith(base.substring(pathStart), authority.length());
-    }
-
-    private static LoaderOptions unlimited() {
-        LoaderOptions options = new LoaderOptions();
-        options.setCodePointLimit(Integer.MAX_VALUE);
-        return options;
-    }
-
-    private static int firstNonBlank(byte[] bytes) {
-        for (byte b : bytes) {
-            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
-                return b;
-            }
-        }
-        return -1;
     }
 }

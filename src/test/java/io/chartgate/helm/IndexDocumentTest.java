@@ -1,0 +1,194 @@
+package io.chartgate.helm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class IndexDocumentTest {
+
+    private static final UnaryOperator<String> GATEWAY = url -> url.replace("http://cm:8080/", "https://gw/m/");
+
+    private static final String BLOCK = """
+            # an index written by hand
+            apiVersion: v1
+            entries:
+              alpha:
+              - apiVersion: v1
+                appVersion: "1.0"   # quoted: helm reads a string
+                created: "2024-01-01T00:00:00Z"
+                name: alpha
+                version: "1.10.0"
+                urls:
+                - http://cm:8080/charts/alpha-1.10.0.tgz
+                - 'http://cm:8080/charts/alpha-1.10.0-mirror.tgz'
+              - appVersion: "2"
+                name: alpha
+                version: 1.9.0
+                urls: [http://cm:8080/charts/alpha-1.9.0.tgz, https://elsewhere.example/alpha-1.9.0.tgz]
+              beta:
+              - name: beta
+                version: 0.1.0
+                description: |
+                  line one
+                  line two
+                urls:
+                - "http://cm:8080/charts/beta-0.1.0.tgz"
+            generated: "2024-01-01T00:00:00Z"
+            """;
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String text(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void onlyTheUrlScalarsChangeAndEveryOtherByteIsTheUpstreams() throws Exception {
+        IndexDocument.View view = IndexDocument.parse(bytes(BLOCK)).render(GATEWAY, v -> true);
+        assertEquals(4, view.rewritten());
+        assertEquals(BLOCK.replace("http://cm:8080/", "https://gw/m/"), text(view.body()));
+    }
+
+    @Test
+    void anIndexWithNothingToChangeIsTheSameArray() throws Exception {
+        byte[] source = bytes(BLOCK);
+        assertSame(source, IndexDocument.parse(source).render(UnaryOperator.identity(), v -> true).body());
+    }
+
+    @Test
+    void crlfLineEndingsAndABomAreKept() throws Exception {
+        String crlf = "\uFEFF" + BLOCK.replace("\n", "\r\n");
+        IndexDocument.View view = IndexDocument.parse(bytes(crlf)).render(GATEWAY, v -> true);
+        assertEquals(crlf.replace("http://cm:8080/", "https://gw/m/"), text(view.body()));
+    }
+
+    @Test
+    void urlsAfterMultiByteCharactersAreFoundAtTheirBytes() throws Exception {
+        String unicode = BLOCK.replace("# an index written by hand", "# 日本語の説明 — émoji 🚀 ñ");
+        IndexDocument.View view = IndexDocument.parse(bytes(unicode)).render(GATEWAY, v -> true);
+        assertEquals(unicode.replace("http://cm:8080/", "https://gw/m/"), text(view.body()));
+    }
+
+    @Test
+    void aPlainUrlThatWouldNeedQuotesIsQuoted() throws Exception {
+        String index = "apiVersion: v1\nentries:\n  a:\n  - name: a\n    urls: [http://cm:8080/a.tgz]\n";
+        IndexDocument.View view = IndexDocument.parse(bytes(index)).render(u -> "https://gw/x,y #z.tgz", v -> true);
+        assertEquals(index.replace("http://cm:8080/a.tgz", "\"https://gw/x,y #z.tgz\""), text(view.body()));
+        assertEquals("https://gw/x,y #z.tgz", new YAMLMapper().readTree(view.body()).at("/entries/a/0/urls/0").asText());
+    }
+
+    @Test
+    void anAliasedUrlIsReplacedWhereItIsUsedAndAnAnchoredListWhereItIsWritten() throws Exception {
+        String index = """
+                apiVersion: v1
+                x-mirror: &m http://cm:8080/charts/a-1.tgz
+                entries:
+                  a:
+                  - name: a
+                    version: 1.0.0
+                    urls: &list
+                    - *m
+                  - name: a
+                    version: 1.0.1
+                    urls: *list
+                """;
+        IndexDocument document = IndexDocument.parse(bytes(index));
+        IndexDocument.View view = document.render(GATEWAY, v -> true);
+        // Jackson does not resolve scalar aliases; SnakeYAML, like helm's parser, does
+        JsonNode tree = new ObjectMapper().valueToTree(new org.yaml.snakeyaml.Yaml().load(text(view.body())));
+        assertEquals("https://gw/m/charts/a-1.tgz", tree.at("/entries/a/0/urls/0").asText());
+        assertEquals("https://gw/m/charts/a-1.tgz", tree.at("/entries/a/1/urls/0").asText());
+        assertEquals("http://cm:8080/charts/a-1.tgz", tree.at("/x-mirror").asText(), "the anchor's own use is not a chart URL");
+        assertEquals(List.of("http://cm:8080/charts/a-1.tgz"), document.versions().get(1).urls());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"block", "flow", "json"})
+    void removedVersionsAndChartsLeaveAWellFormedIndexWithTheRestUnchanged(String shape) throws Exception {
+        byte[] source = switch (shape) {
+            case "block" -> bytes(BLOCK);
+            case "flow" -> bytes("apiVersion: v1\nentries: {alpha: [{name: alpha, version: 1.10.0, urls: [http://cm:8080/a-1.10.0.tgz]},"
+                    + " {name: alpha, version: 1.9.0, urls: [http://cm:8080/a-1.9.0.tgz]}], beta: [{name: beta, version: 0.1.0,"
+                    + " urls: [http://cm:8080/b.tgz]}]}\n");
+            default -> new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(new YAMLMapper().readTree(BLOCK));
+        };
+        IndexDocument document = IndexDocument.parse(source);
+        assertEquals(3, document.versions().size());
+        IndexDocument.View view = document.render(GATEWAY, v -> v.chart().equals("alpha") && v.urls().get(0).contains("1.9.0"));
+        assertEquals(2, view.removed());
+        JsonNode expected = new YAMLMapper().readTree(source);
+        ObjectNode entries = (ObjectNode) expected.get("entries");
+        entries.remove("beta");
+        ((com.fasterxml.jackson.databind.node.ArrayNode) entries.get("alpha")).remove(0);
+        JsonNode after = new YAMLMapper().readTree(view.body());
+        assertEquals(GATEWAY.apply(expected.at("/entries/alpha/0/urls/0").asText()), after.at("/entries/alpha/0/urls/0").asText());
+        ((ObjectNode) after.at("/entries/alpha/0")).remove("urls");
+        ((ObjectNode) expected.at("/entries/alpha/0")).remove("urls");
+        assertEquals(expected, after);
+        if (shape.equals("json")) {
+            new ObjectMapper().readTree(view.body()); // still JSON
+        }
+    }
+
+    @Test
+    void aBlockVersionIsCutAsWholeLinesAndItsNeighboursKeepTheirBytes() throws Exception {
+        IndexDocument.View view = IndexDocument.parse(bytes(BLOCK)).render(UnaryOperator.identity(),
+                v -> !v.urls().get(0).contains("1.9.0"));
+        String expected = BLOCK.replace("""
+                  - appVersion: "2"
+                    name: alpha
+                    version: 1.9.0
+                    urls: [http://cm:8080/charts/alpha-1.9.0.tgz, https://elsewhere.example/alpha-1.9.0.tgz]
+                """, "");
+        assertEquals(expected, text(view.body()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"apiVersion: v1\nentries:\n  a:\n  - name: a\n    urls: [x.tgz]\ngenerated: now\n",
+        "{\"apiVersion\": \"v1\", \"entries\": {\"a\": [{\"name\": \"a\", \"urls\": [\"x.tgz\"]}]}}",
+        "apiVersion: v1\nentries: {a: [{name: a, urls: [x.tgz]}]}\n"})
+    void anIndexWithEveryVersionRemovedHasEmptyEntries(String index) throws Exception {
+        IndexDocument.View view = IndexDocument.parse(bytes(index)).render(UnaryOperator.identity(), v -> false);
+        JsonNode tree = new YAMLMapper().readTree(view.body());
+        assertTrue(tree.get("entries").isObject() && tree.get("entries").isEmpty(), () -> text(view.body()));
+        assertEquals("v1", tree.get("apiVersion").asText());
+    }
+
+    @Test
+    void aJsonIndexKeepsItsBytesAndEscapesTheNewUrl() throws Exception {
+        String json = "{\n  \"apiVersion\": \"v1\",\n  \"entries\": {\n    \"a\": [\n      {\"appVersion\": \"1.0\", \"urls\": "
+                + "[\"http://cm:8080/a.tgz\", \"a.tgz\"]}\n    ]\n  }\n}\n";
+        IndexDocument.View view = IndexDocument.parse(bytes(json)).render(GATEWAY, v -> true);
+        assertEquals(json.replace("http://cm:8080/", "https://gw/m/"), text(view.body()));
+        assertTrue(text(IndexDocument.parse(bytes(json)).render(u -> u.startsWith("http") ? "a\"b" : u, v -> true).body())
+                .contains("[\"a\\\"b\", \"a.tgz\"]"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"apiVersion: v1\nentries: [unclosed\n", "{\"apiVersion\": ", "a: 1\n---\nb: 2\n", "x: \"\u0001\"\n"})
+    void aMalformedIndexIsAnIoException(String index) {
+        assertThrows(IOException.class, () -> IndexDocument.parse(bytes(index)));
+    }
+
+    @Test
+    void invalidUtf8IsRefusedRatherThanReplaced() {
+        byte[] index = bytes("apiVersion: v1\ndescription: x\n");
+        index[index.length - 2] = (byte) 0xc3;
+        assertThrows(IOException.class, () -> IndexDocument.parse(index));
+    }
+}
