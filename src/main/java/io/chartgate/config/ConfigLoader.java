@@ -189,13 +189,22 @@ public final class ConfigLoader {
         if (!n.isMapping()) {
             return Limits.DEFAULTS;
         }
-        n.allowOnly("maxBodyBytes", "idleTimeoutSeconds", "maxHeaderBytes", "maxIndexBytes", "indexCacheBytes");
-        return new Limits(
+        n.allowOnly("maxBodyBytes", "idleTimeoutSeconds", "maxHeaderBytes", "maxIndexBytes", "indexCacheBytes",
+                "indexRevalidateMillis");
+        Limits limits = new Limits(
                 n.get("maxBodyBytes").size(Limits.DEFAULTS.maxBodyBytes(), 1, Long.MAX_VALUE),
                 n.get("idleTimeoutSeconds").integer(Limits.DEFAULTS.idleTimeoutSeconds(), 1, 86_400),
                 (int) n.get("maxHeaderBytes").size(Limits.DEFAULTS.maxHeaderBytes(), 1, 1L << 20),
                 n.get("maxIndexBytes").size(Limits.DEFAULTS.maxIndexBytes(), 1, 1L << 31),
-                n.get("indexCacheBytes").size(Limits.DEFAULTS.indexCacheBytes(), 0, Long.MAX_VALUE));
+                n.get("indexCacheBytes").size(Limits.DEFAULTS.indexCacheBytes(), 0, Long.MAX_VALUE),
+                n.get("indexRevalidateMillis").integer(Limits.DEFAULTS.indexRevalidateMillis(), 0, 3_600_000));
+        if (limits.indexCacheBytes() < 2 * limits.maxIndexBytes()) {
+            // the index step holds an index and its rewritten copy at once: a cache smaller than two never serves one
+            n.get(n.get("indexCacheBytes").isMissing() ? "maxIndexBytes" : "indexCacheBytes").error("indexCacheBytes ("
+                    + limits.indexCacheBytes() + ") cannot hold an index of maxIndexBytes (" + limits.maxIndexBytes()
+                    + ") and its rewritten copy (expected indexCacheBytes at least twice maxIndexBytes)");
+        }
+        return limits;
     }
 
     private static AdminConfig admin(ConfigNode n) {
@@ -280,9 +289,10 @@ public final class ConfigLoader {
             case "s3":
                 return s3(n);
             case "file":
-                n.allowOnly("type", "dir");
+                n.allowOnly("type", "dir", "rewriteIndexUrls", "indexUrlPrefixes", "filterIndex");
                 Path dir = n.get("dir").file(true, "the directory holding index.yaml and the charts");
-                return dir == null ? null : new FileUpstreamConfig(dir);
+                IndexOptions index = index(n);
+                return dir == null ? null : new FileUpstreamConfig(dir, index);
             default:
                 typeNode.error("unknown value \"" + type + "\" (expected http, s3, file)");
                 return null;
@@ -291,7 +301,7 @@ public final class ConfigLoader {
 
     private HttpUpstreamConfig http(ConfigNode n) {
         n.allowOnly("type", "url", "auth", "caFile", "connectTimeoutMs", "responseTimeoutMs", "rewriteIndexUrls",
-                "indexUrlPrefixes");
+                "indexUrlPrefixes", "filterIndex");
         URI url = n.get("url").url(true, "http", "https");
         Path caFile = n.get("caFile").file(false, "a PEM bundle");
         if (caFile != null && url != null && !url.getScheme().equalsIgnoreCase("https")) {
@@ -300,8 +310,12 @@ public final class ConfigLoader {
         return new HttpUpstreamConfig(url, auth(n.get("auth")), caFile,
                 n.get("connectTimeoutMs").integer(2000, 1, 600_000),
                 n.get("responseTimeoutMs").integer(30_000, 1, 3_600_000),
-                n.get("rewriteIndexUrls").bool(true),
-                urlPrefixes(n.get("indexUrlPrefixes")));
+                index(n));
+    }
+
+    private static IndexOptions index(ConfigNode n) {
+        return new IndexOptions(n.get("rewriteIndexUrls").bool(IndexOptions.DEFAULTS.rewriteUrls()),
+                urlPrefixes(n.get("indexUrlPrefixes")), n.get("filterIndex").bool(IndexOptions.DEFAULTS.filter()));
     }
 
     private static UpstreamAuth auth(ConfigNode n) {
@@ -344,7 +358,8 @@ public final class ConfigLoader {
 
     private S3UpstreamConfig s3(ConfigNode n) {
         n.allowOnly("type", "endpoint", "bucket", "region", "pathStyle", "keyPrefix", "accessKeyId", "secretAccessKey",
-                "sessionToken", "connectTimeoutMs", "responseTimeoutMs", "rewriteIndexUrls", "indexUrlPrefixes", "payloadSigning");
+                "sessionToken", "connectTimeoutMs", "responseTimeoutMs", "rewriteIndexUrls", "indexUrlPrefixes", "payloadSigning",
+                "filterIndex");
         String region = n.get("region").string("us-east-1");
         if (region.isBlank() || !region.matches("[a-z0-9-]+")) {
             n.get("region").error("\"" + region + "\" is not a region (expected e.g. us-east-1)");
@@ -389,8 +404,7 @@ public final class ConfigLoader {
                 accessKeyId, secretAccessKey, sessionToken,
                 n.get("connectTimeoutMs").integer(2000, 1, 600_000),
                 n.get("responseTimeoutMs").integer(30_000, 1, 3_600_000),
-                n.get("rewriteIndexUrls").bool(true),
-                urlPrefixes(n.get("indexUrlPrefixes")),
+                index(n),
                 n.get("payloadSigning").enumValue(PayloadSigning.class, PayloadSigning.UNSIGNED));
     }
 

@@ -2,7 +2,6 @@ package io.chartgate.config;
 
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * An HTTP(S) upstream such as ChartMuseum or a static server. {@code auth} and {@code caFile} may be null.
@@ -14,11 +13,10 @@ public record HttpUpstreamConfig(
         Path caFile,
         int connectTimeoutMs,
         int responseTimeoutMs,
-        boolean rewriteIndexUrls,
-        List<String> indexUrlPrefixes) implements UpstreamConfig {
+        IndexOptions index) implements UpstreamConfig {
 
-    public HttpUpstreamConfig {
-        indexUrlPrefixes = List.copyOf(indexUrlPrefixes);
+    public boolean rewriteIndexUrls() {
+        return index.rewriteUrls();
     }
 
     @Override

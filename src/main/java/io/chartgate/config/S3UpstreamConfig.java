@@ -1,7 +1,6 @@
 package io.chartgate.config;
 
 import java.net.URI;
-import java.util.List;
 
 /**
  * An S3 bucket the gateway signs requests to with SigV4. Credentials come from the file or, when it names
@@ -19,13 +18,8 @@ public record S3UpstreamConfig(
         Secret sessionToken,
         int connectTimeoutMs,
         int responseTimeoutMs,
-        boolean rewriteIndexUrls,
-        List<String> indexUrlPrefixes,
+        IndexOptions index,
         PayloadSigning payloadSigning) implements UpstreamConfig {
-
-    public S3UpstreamConfig {
-        indexUrlPrefixes = List.copyOf(indexUrlPrefixes);
-    }
 
     @Override
     public String type() {

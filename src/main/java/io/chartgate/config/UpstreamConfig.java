@@ -5,4 +5,7 @@ public sealed interface UpstreamConfig permits HttpUpstreamConfig, S3UpstreamCon
 
     /** The {@code type} value that selects this kind in YAML. */
     String type();
+
+    /** How the route serves index files. */
+    IndexOptions index();
 }

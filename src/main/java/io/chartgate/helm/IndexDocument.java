@@ -13,6 +13,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -106,6 +107,11 @@ public final class IndexDocument {
         return all;
     }
 
+    /** About what holding this document costs: its bytes and the places located in it. */
+    public long retainedBytes() {
+        return 64L + source.length + 96L * urls.size() + 160L * charts.stream().mapToLong(c -> c.versions().size() + 1).sum();
+    }
+
     /** How many URL scalars the document holds (for sizing, and tests). */
     public int urlCount() {
         return urls.size();
@@ -151,7 +157,7 @@ public final class IndexDocument {
         for (Url url : urls) {
             String changed = rewrite.apply(url.value());
             if (!changed.equals(url.value()) && !insideAny(splices, url.start())) {
-                splices.add(new Span(url.start(), url.end(), write(changed, url)));
+                splices.add(replacement(url, changed));
                 rewritten++;
             }
         }
@@ -178,6 +184,59 @@ public final class IndexDocument {
     private static boolean insideAny(List<Span> cuts, int position) {
         for (Span cut : cuts) {
             if (position >= cut.start() && position < cut.end() && cut.replacement() == null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The splice that makes {@code url} read {@code value}. Where the scalar's raw text starts with the part of the
+     * old value that changes (a URL's base), only that part is replaced, so anchors, escapes ({@code \u0026}) and
+     * quoting in the rest stay the upstream's bytes; otherwise the whole scalar is written anew in its style.
+     */
+    private Span replacement(Url url, String value) {
+        String old = url.value();
+        int common = 0;
+        while (common < old.length() && common < value.length()
+                && old.charAt(old.length() - 1 - common) == value.charAt(value.length() - 1 - common)) {
+            common++;
+        }
+        String oldPrefix = old.substring(0, old.length() - common);
+        String newPrefix = value.substring(0, value.length() - common);
+        int at = valueStart(url);
+        byte[] raw = oldPrefix.getBytes(StandardCharsets.UTF_8);
+        boolean literal = at >= 0 && at + raw.length <= url.end() && !needsEscape(oldPrefix) && !needsEscape(newPrefix)
+                && Arrays.equals(source, at, at + raw.length, raw, 0, raw.length)
+                && (url.style() != Style.PLAIN || plainSafe(value, url.flow()));
+        if (literal) {
+            return new Span(at, at + raw.length, newPrefix.getBytes(StandardCharsets.UTF_8));
+        }
+        return new Span(url.start(), url.end(), write(value, url));
+    }
+
+    /** Where the scalar's characters begin: past any anchor or tag and the opening quote; -1 when not plain text. */
+    private int valueStart(Url url) {
+        if (url.style() == Style.ALIAS || url.style() == Style.BLOCK) {
+            return -1;
+        }
+        int i = url.start();
+        while (i < url.end() && (source[i] == '&' || source[i] == '!')) {
+            while (i < url.end() && !isBlank(source[i])) {
+                i++;
+            }
+            while (i < url.end() && isBlank(source[i])) {
+                i++;
+            }
+        }
+        return url.style() == Style.PLAIN ? i : i + 1;
+    }
+
+    /** Characters whose raw form may differ from their value in some style: such a prefix is not spliced. */
+    private static boolean needsEscape(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\'' || c == '"' || c == '\\' || c == '#' || c <= ' ' || c == 0x7f) {
                 return true;
             }
         }
@@ -337,6 +396,8 @@ public final class IndexDocument {
         private final List<Chart> charts = new ArrayList<>();
         private final List<Url> urls = new ArrayList<>();
         private final Map<String, String> scalarAnchors = new HashMap<>();
+        /** Anchors of URL scalars written in a urls list: rewritten where written, so their aliases follow. */
+        private final java.util.Set<String> urlAnchors = new java.util.HashSet<>();
         private final Map<String, List<String>> listAnchors = new HashMap<>();
         private final Map<String, List<String>> versionAnchors = new HashMap<>();
         /** The end of the last thing read, in bytes: where a version or chart ends. */
@@ -399,7 +460,10 @@ public final class IndexDocument {
                 return;
             }
             if (top.role == Role.URLS) {
-                urls.add(url(scalar.getValue(), start, end, style(scalar.getScalarStyle()), top.flow));
+                url(scalar.getValue(), start, end, style(scalar.getScalarStyle()), top.flow, true);
+                if (scalar.getAnchor() != null) {
+                    urlAnchors.add(scalar.getAnchor());
+                }
             }
             valueRead(top, end);
         }
@@ -418,8 +482,11 @@ public final class IndexDocument {
                 top.expectingKey = false;
                 return;
             }
-            if (top.role == Role.URLS && scalarAnchors.containsKey(anchor)) {
-                urls.add(url(scalarAnchors.get(anchor), start, end, Style.ALIAS, top.flow));
+            if (top.role == Role.URLS && urlAnchors.contains(anchor)) {
+                // the anchored URL is rewritten where it is written; the alias reads it from there
+                url(scalarAnchors.get(anchor), start, end, Style.ALIAS, top.flow, false);
+            } else if (top.role == Role.URLS && scalarAnchors.containsKey(anchor)) {
+                url(scalarAnchors.get(anchor), start, end, Style.ALIAS, top.flow, true);
             } else if (top.role == Role.VERSION && "urls".equals(top.key) && listAnchors.containsKey(anchor)) {
                 // urls: *list, whose scalars were located (and are rewritten) where the list was written
                 top.version.urls.addAll(listAnchors.get(anchor));
@@ -433,18 +500,23 @@ public final class IndexDocument {
             valueRead(top, end);
         }
 
-        private Url url(String value, int start, int end, Style style, boolean flow) {
+        /** A URL of the version being read; {@code located} when its bytes are where a view may change it. */
+        private void url(String value, int start, int end, Style style, boolean flow, boolean located) {
             Frame version = parent(Role.VERSION);
             Url url = new Url(value, start, end, style, flow);
             if (version != null) {
                 version.version.urls.add(value);
-                version.version.scalars.add(url);
+                if (located) {
+                    version.version.scalars.add(url);
+                }
             }
             Frame list = stack.peek();
             if (list != null && list.values != null) {
                 list.values.add(value);
             }
-            return url;
+            if (located) {
+                urls.add(url);
+            }
         }
 
         private Frame parent(Role role) {

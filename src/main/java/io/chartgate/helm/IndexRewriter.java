@@ -1,6 +1,7 @@
 package io.chartgate.helm;
 
 import java.io.IOException;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.Locale;
 public final class IndexRewriter {
 
     private final List<String> bases;
+    private final String publicBase;
     private final String target;
 
     /**
@@ -32,6 +34,7 @@ public final class IndexRewriter {
         normalized.sort(Comparator.comparingInt(String::length).reversed());
         this.bases = List.copyOf(normalized);
         String prefix = routePrefix.equals("/") ? "" : routePrefix;
+        this.publicBase = publicBase;
         this.target = publicBase + prefix + "/";
     }
 
@@ -53,6 +56,39 @@ public final class IndexRewriter {
             }
         }
         return url;
+    }
+
+    /**
+     * The gateway path (still percent-encoded, without query or fragment) that a chart URL is fetched at, as helm
+     * resolves it: a URL this rewriter points at the gateway, one that already points there, or a relative one
+     * (against the directory of {@code indexPath}, the index's own gateway path). Null for a URL that leads
+     * anywhere else, which the gateway cannot judge.
+     */
+    public String gatewayPath(String url, String indexPath) {
+        String absolute = rewriteUrl(url);
+        String path;
+        if (absolute.startsWith(target)) {
+            path = absolute.substring(publicBase.length());
+        } else if (url.startsWith("//") || url.matches("^[A-Za-z][A-Za-z0-9+.-]*:.*")) {
+            return null;
+        } else {
+            try {
+                path = URI.create(indexPath.substring(0, indexPath.lastIndexOf('/') + 1)).resolve(url).getRawPath();
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
+            if (path == null) {
+                return null;
+            }
+        }
+        int end = path.length();
+        for (char c : new char[] {'?', '#'}) {
+            int at = path.indexOf(c);
+            if (at >= 0 && at < end) {
+                end = at;
+            }
+        }
+        return path.substring(0, end);
     }
 
     private static boolean startsWithBase(String url, String base) {

@@ -74,6 +74,42 @@ public final class Policy {
         return denied(identity, access, path);
     }
 
+    /**
+     * The rules that apply to {@code identity}. Two callers with equal grants get equal decisions on every path,
+     * so a view made for one (an index filtered by what it may read) serves the other.
+     */
+    public Grants grants(ClientIdentity identity) {
+        if (identity.isAnonymous()) {
+            return new Grants(ANONYMOUS_RULE, List.of(anonymous));
+        }
+        List<Rule> applying = new ArrayList<>();
+        StringBuilder key = new StringBuilder("rules:");
+        for (int i = 0; i < rules.size(); i++) {
+            if (rules.get(i).appliesTo(identity)) {
+                applying.add(rules.get(i));
+                key.append(i).append(',');
+            }
+        }
+        return new Grants(key.toString(), applying);
+    }
+
+    /** What the rules that apply to one caller grant; {@code key} is equal for equal grants. */
+    public record Grants(String key, List<Rule> rules) {
+
+        public Grants {
+            rules = List.copyOf(rules);
+        }
+
+        public boolean allows(Access access, CanonicalPath path) {
+            for (Rule rule : rules) {
+                if (rule.grants(access, path)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     private static Decision denied(ClientIdentity identity, Access access, CanonicalPath path) {
         return new Decision(false, access, null, identity.principal(), path);
     }

@@ -25,6 +25,8 @@ final class Exchange {
     RouteConfig route;
     Access access;
     Decision decision;
+    /** The index step of the state this request runs under: a successful write through the route invalidates it. */
+    IndexStep index;
     long bytesIn;
     boolean finished;
     /** The gateway answered with an error of its own after forwarding: the status is not the upstream's. */

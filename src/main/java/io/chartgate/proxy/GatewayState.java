@@ -13,10 +13,11 @@ import javax.security.auth.x500.X500Principal;
 /**
  * What the request handler decides with: the configuration, its compiled policy and router, one upstream
  * adapter per route name, and the trust in force (CAs' names, CRLs), which every request of an open connection
- * is checked against again. Immutable and built whole: a reload swaps in a new one, never half-changes one.
+ * is checked against again, and the index step with its cache (which lives and dies with this state, so a reload
+ * never serves an index made under other routes or rules). Immutable and built whole: a reload swaps in a new one, never half-changes one.
  */
 public record GatewayState(GatewayConfig config, Policy policy, Router router, Map<String, Upstream> upstreams,
-        Set<X500Principal> trustedIssuers, CrlSet crls) {
+        Set<X500Principal> trustedIssuers, CrlSet crls, IndexStep index) {
 
     public GatewayState {
         upstreams = Map.copyOf(upstreams);

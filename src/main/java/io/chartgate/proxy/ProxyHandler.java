@@ -9,11 +9,13 @@ import io.chartgate.policy.Access;
 import io.chartgate.policy.CanonicalPath;
 import io.chartgate.policy.Decision;
 import io.chartgate.tls.CrlSet;
+import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.Router;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
 import io.netty.handler.codec.TooLongFrameException;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
@@ -135,6 +137,14 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             exchange.fail(GatewayError.BAD_REQUEST, "unsupported Transfer-Encoding (only chunked is accepted)");
             return;
         }
+        for (String encoding : request.headers().getAll(HttpHeaders.CONTENT_ENCODING)) {
+            if (ResponseRelay.hasBody(request) && !encoding.trim().equalsIgnoreCase("identity")) {
+                // a store keeps the encoding and serves it back: how a decompression bomb gets planted
+                exchange.fail(GatewayError.BAD_REQUEST, "request bodies with Content-Encoding " + encoding.trim()
+                        + " are refused (send the file as it is)");
+                return;
+            }
+        }
         CanonicalPath.Result parsed = CanonicalPath.parse(request.uri());
         if (parsed instanceof CanonicalPath.Rejected rejected) {
             exchange.fail(GatewayError.BAD_REQUEST, rejected.reason());
@@ -198,7 +208,11 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
                 }
             }
         });
-        upstream.forward(forward).onFailure(cause -> {
+        exchange.index = current.index();
+        Future<Void> answered = IndexStep.handles(exchange.route, below, request.method())
+                ? current.index().serve(forward, exchange.route, upstream, exchange.path.path(), exchange.identity, current.policy())
+                : upstream.forward(forward);
+        answered.onFailure(cause -> {
             exchange.gatewayAnswered = true;
             if (cause instanceof UpstreamException e && e.failure() != null) {
                 metrics.upstreamError(routeName, e.failure());
@@ -214,6 +228,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
                     case TOO_LARGE -> GatewayError.PAYLOAD_TOO_LARGE;
                     case METHOD_NOT_ALLOWED -> GatewayError.METHOD_NOT_ALLOWED;
                     case BAD_REQUEST -> GatewayError.BAD_REQUEST;
+                    case OVERLOADED -> GatewayError.OVERLOADED;
                 }, e.getMessage());
             } else if (!request.response().headWritten()) {
                 LOG.log(Level.WARNING, "request " + exchange.requestId + " failed upstream", cause);
@@ -261,6 +276,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         HttpServerRequest request = exchange.request;
         HttpServerResponse response = request.response();
         int status = response.ended() ? response.getStatusCode() : CLIENT_CLOSED;
+        if (exchange.access == Access.WRITE && status >= 200 && status < 300 && exchange.index != null) {
+            exchange.index.written(exchange.route.name());
+        }
         long nanos = System.nanoTime() - exchange.startNanos;
         String route = exchange.route == null ? MetricNames.NONE : exchange.route.name();
         String access = exchange.access == null || exchange.route == null ? MetricNames.NONE : exchange.access.label();

@@ -7,12 +7,12 @@ import io.chartgate.config.GatewayConfig;
 import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.RouteConfig;
 import io.chartgate.config.S3UpstreamConfig;
-import io.chartgate.helm.IndexCache;
 import io.chartgate.identity.IdentityExtractor;
 import io.chartgate.metrics.GatewayMetrics;
 import io.chartgate.proxy.AccessLog;
 import io.chartgate.proxy.ClosingConnections;
 import io.chartgate.proxy.GatewayState;
+import io.chartgate.proxy.IndexStep;
 import io.chartgate.proxy.ProxyHandler;
 import io.chartgate.tls.CrlSet;
 import io.chartgate.tls.HandshakeRejection;
@@ -21,7 +21,6 @@ import io.chartgate.tls.TlsMaterial;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.file.FileUpstream;
 import io.chartgate.upstream.http.HttpUpstream;
-import io.chartgate.upstream.http.IndexSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -145,8 +144,34 @@ public final class Gateway {
         Set<X500Principal> issuers = new HashSet<>();
         compiled.tls().clientCas().forEach(ca -> issuers.add(ca.getSubjectX500Principal()));
         GatewayConfig config = compiled.config();
-        return new GatewayState(config, compiled.policy(), compiled.router(), upstreams(vertx, config), issuers,
-                new CrlSet(compiled.tls().crls(), config.server().tls().crlStale()));
+        Map<String, Upstream> upstreams = upstreams(vertx, config);
+        IndexStep index = new IndexStep(vertx, config.server().limits(), config.server().publicUrl(),
+                serverNames(compiled.tls().serverChain().get(0)), IndexStep.bases(config.routes(), upstreams));
+        return new GatewayState(config, compiled.policy(), compiled.router(), upstreams, issuers,
+                new CrlSet(compiled.tls().crls(), config.server().tls().crlStale()), index);
+    }
+
+    /** The server certificate's DNS and IP names in order, or its CN when it has none: the bases an index may name. */
+    static List<String> serverNames(X509Certificate server) {
+        List<String> names = new ArrayList<>();
+        try {
+            if (server.getSubjectAlternativeNames() != null) {
+                for (List<?> san : server.getSubjectAlternativeNames()) {
+                    int type = (Integer) san.get(0);
+                    if (type == 2 || type == 7) {
+                        names.add(String.valueOf(san.get(1)));
+                    }
+                }
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            // unreadable names: the CN below
+        }
+        if (names.isEmpty()) {
+            List<String> cn = io.chartgate.identity.DistinguishedName.of(server.getSubjectX500Principal())
+                    .values(org.bouncycastle.asn1.x500.style.BCStyle.CN);
+            names.add(cn.isEmpty() ? "localhost" : cn.get(0));
+        }
+        return names;
     }
 
     static ServerSSLOptions sslOptions(CompiledConfig compiled, Consumer<HandshakeRejection> rejections) {
@@ -172,31 +197,19 @@ public final class Gateway {
         return expiries;
     }
 
-    /** One adapter per route. */
+    /** One adapter per route, chosen by kind. */
     private static Map<String, Upstream> upstreams(Vertx vertx, GatewayConfig config) {
         Map<String, Upstream> upstreams = new HashMap<>();
-        IndexCache indexCache = new IndexCache(config.server().limits().indexCacheBytes());
         for (RouteConfig route : config.routes()) {
             if (route.upstream() instanceof HttpUpstreamConfig http) {
-                List<String> bases = new ArrayList<>(http.indexUrlPrefixes());
-                bases.add(http.url().toString());
-                upstreams.put(route.name(), new HttpUpstream(vertx, http,
-                        indexSettings(config, route, http.rewriteIndexUrls(), bases, indexCache)));
+                upstreams.put(route.name(), new HttpUpstream(vertx, http));
+            } else if (route.upstream() instanceof S3UpstreamConfig s3) {
+                upstreams.put(route.name(), HttpUpstream.s3(vertx, s3));
             } else if (route.upstream() instanceof FileUpstreamConfig file) {
                 upstreams.put(route.name(), new FileUpstream(vertx, file));
-            } else if (route.upstream() instanceof S3UpstreamConfig s3) {
-                // the S3 adapter adds the bucket's own URL forms to these bases
-                upstreams.put(route.name(), HttpUpstream.s3(vertx, s3,
-                        indexSettings(config, route, s3.rewriteIndexUrls(), s3.indexUrlPrefixes(), indexCache)));
             }
         }
         return upstreams;
-    }
-
-    private static IndexSettings indexSettings(GatewayConfig config, RouteConfig route, boolean enabled, List<String> bases,
-            IndexCache cache) {
-        return new IndexSettings(enabled, bases, route.name(), route.prefix(), config.server().publicUrl(),
-                config.server().limits().maxIndexBytes(), cache);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.chartgate.upstream;
 
 import io.vertx.core.Future;
+import java.util.List;
 
 /**
  * Where allowed requests go. An adapter streams the request on and the answer back. Its future fails with an
@@ -11,6 +12,20 @@ import io.vertx.core.Future;
 public interface Upstream extends AutoCloseable {
 
     Future<Void> forward(UpstreamRequest request);
+
+    /**
+     * Fetches an index file for the index step. Fails with an {@link UpstreamException} (unreachable, timed out,
+     * over {@code maxBytes}, or over the budget); every other upstream answer is a result.
+     */
+    Future<IndexFetch> fetchIndex(IndexFetch.Request request);
+
+    /**
+     * Absolute URL prefixes the upstream's own chart URLs start with ({@code http://cm:8080/}, {@code s3://bucket/}),
+     * which the index step points at the gateway; a route's {@code indexUrlPrefixes} come on top.
+     */
+    default List<String> indexBases() {
+        return List.of();
+    }
 
     /** Releases connections and pools. */
     @Override

@@ -17,7 +17,9 @@ public final class UpstreamException extends RuntimeException {
         /** The upstream cannot take this method, e.g. a write to a file upstream (405). */
         METHOD_NOT_ALLOWED,
         /** The request cannot be sent to this upstream as it is, e.g. an S3 sub-resource query (400). */
-        BAD_REQUEST
+        BAD_REQUEST,
+        /** The index step's memory bound is reached (503 overloaded). */
+        OVERLOADED
     }
 
     private final Kind kind;

@@ -122,7 +122,7 @@ class ConfigLoaderTest {
             prefix with dot segment   | routes: [{name: a, prefix: /a/../b, upstream: {type: file, dir: x}}] | routes[0].prefix: "/a/../b" is not a plain path (expected segments without ., .., %, \\, *, ? or #)
             route name not a label    | routes: [{name: My Route, prefix: /, upstream: {type: file, dir: x}}] | routes[0].name: "My Route" is not a valid name (expected lower-case letters, digits, - and _; it becomes a metric label)
             missing upstream          | routes: [{name: a, prefix: /}]                     | routes[0].upstream: required (expected a mapping with type: http, s3 or file)
-            file upstream extra key   | routes: [{name: a, prefix: /, upstream: {type: file, dir: x, url: "http://x"}}] | routes[0].upstream.url: unknown key (expected one of type, dir)
+            file upstream extra key   | routes: [{name: a, prefix: /, upstream: {type: file, dir: x, url: "http://x"}}] | routes[0].upstream.url: unknown key (expected one of type, dir, rewriteIndexUrls, indexUrlPrefixes, filterIndex)
             caFile on plain http      | routes: [{name: a, prefix: /, upstream: {type: http, url: "http://x", caFile: ca.pem}}] | routes[0].upstream.caFile: only applies to an https:// url
             both auth kinds           | routes: [{name: a, prefix: /, upstream: {type: http, url: "http://x", auth: {bearer: t, basic: {username: u, password: p}}}}] | routes[0].upstream.auth: expected exactly one of basic or bearer
             bad bucket                | routes: [{name: a, prefix: /, upstream: {type: s3, bucket: Bad_Bucket, accessKeyId: a, secretAccessKey: b}}] | routes[0].upstream.bucket: "Bad_Bucket" is not a valid bucket name (expected 3-63 lower-case letters, digits, '.' and '-')

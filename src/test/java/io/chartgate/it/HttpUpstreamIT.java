@@ -56,6 +56,8 @@ class HttpUpstreamIT {
         TestPki.Issued eve = pki.client("eve").ou("marketing").issue();
         Path repo = Files.createDirectories(dir.resolve("repo"));
         Files.writeString(repo.resolve("index.yaml"), "apiVersion: v1\nentries: {}\n");
+        // the generic resource of these tests: index files are answered by the index step, cached (IndexPipelineIT)
+        Files.writeString(repo.resolve("ping.txt"), "pong\n");
         nginx = NginxServer.start(repo);
         gateway = GatewayHarness.start(dir, """
                 server:
@@ -116,13 +118,13 @@ class HttpUpstreamIT {
 
     @ParameterizedTest(name = "{0} {1} {2} -> {3}")
     @CsvSource(delimiter = '|', textBlock = """
-            bob   | GET    | /index.yaml           | 200
-            bob   | HEAD   | /index.yaml           | 200
+            bob   | GET    | /ping.txt           | 200
+            bob   | HEAD   | /ping.txt           | 200
             bob   | PUT    | /charts/a-1.0.0.tgz   | 403
-            bob   | DELETE | /index.yaml           | 403
+            bob   | DELETE | /ping.txt           | 403
             alice | PUT    | /charts/b-1.0.0.tgz   | 201
-            alice | PUT    | /index.yaml           | 403
-            eve   | GET    | /index.yaml           | 403
+            alice | PUT    | /ping.txt           | 403
+            eve   | GET    | /ping.txt           | 403
             eve   | GET    | /charts/b-1.0.0.tgz   | 403
             """)
     void thePolicyDecidesPerCertificateAndNothingDeniedReachesNginx(String who, String method, String path, int status)
@@ -140,12 +142,11 @@ class HttpUpstreamIT {
                     body.get("message"));
             assertEquals(requestId, body.get("requestId"));
             // nothing reached nginx: a later allowed request is the only one it saw
-            send("bob", "GET", "/index.yaml", null);
+            send("bob", "GET", "/ping.txt", null);
             assertEquals(1, proxied(nginx, 1).size(), () -> "nginx saw " + nginx.received());
         } else {
             assertEquals("allowed", line.get("decision"));
-            // an index file is always fetched whole, so its chart URLs can be rewritten: HEAD goes upstream as GET
-            assertEquals(path.endsWith("index.yaml") ? "GET" : method, proxied(nginx, 1).get(0).method());
+            assertEquals(method, proxied(nginx, 1).get(0).method());
         }
     }
 
@@ -190,10 +191,10 @@ class HttpUpstreamIT {
 
     @Test
     void theUpstreamSeesForwardingHeadersAndTheVerifiedCertificate() throws Exception {
-        HttpResponse<byte[]> response = send("bob", "GET", "/index.yaml?x=1", null);
+        HttpResponse<byte[]> response = send("bob", "GET", "/ping.txt?x=1", null);
         assertEquals(200, response.statusCode());
         NginxServer.ReceivedRequest received = proxied(nginx, 1).get(0);
-        assertEquals("/index.yaml?x=1", received.uri());
+        assertEquals("/ping.txt?x=1", received.uri());
         assertEquals("127.0.0.1", received.header("x-forwarded-for"));
         assertEquals("https", received.header("x-forwarded-proto"));
         assertEquals("localhost:" + gateway.port(), received.header("x-forwarded-host"));
@@ -206,7 +207,7 @@ class HttpUpstreamIT {
     @Test
     void spoofedIdentityAndHopByHopHeadersNeverReachTheUpstream() throws Exception {
         String raw = TlsClients.raw(TlsClients.context(bob, pki.caFile()), gateway.port(), String.join("\r\n",
-                "GET /index.yaml HTTP/1.1",
+                "GET /ping.txt HTTP/1.1",
                 "Host: localhost",
                 "X-Forwarded-For: 6.6.6.6",
                 "X_Forwarded_For: 7.7.7.7",
@@ -238,16 +239,16 @@ class HttpUpstreamIT {
     void aRefusedBodylessRequestKeepsItsConnectionForTheNext() throws Exception {
         TestPki.Issued eve = pki.client("eve2").ou("marketing").issue();
         String raw = TlsClients.raw(TlsClients.context(eve, pki.caFile()), gateway.port(),
-                "GET /index.yaml HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                "GET /ping.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
                         + "GET /other.yaml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-        assertTrue(raw.startsWith("HTTP/1.1 403 eve2 may not read /index.yaml\r\n"), raw);
+        assertTrue(raw.startsWith("HTTP/1.1 403 eve2 may not read /ping.txt\r\n"), raw);
         assertTrue(raw.contains("HTTP/1.1 403 eve2 may not read /other.yaml\r\n"), raw);
     }
 
     @Test
     void aHeaderNamedInConnectionIsDropped() throws Exception {
         TlsClients.raw(TlsClients.context(bob, pki.caFile()), gateway.port(), String.join("\r\n",
-                "GET /index.yaml HTTP/1.1", "Host: localhost", "X-Request-Id: keep-me", "Authorization: Bearer abc",
+                "GET /ping.txt HTTP/1.1", "Host: localhost", "X-Request-Id: keep-me", "Authorization: Bearer abc",
                 "Connection: close, Authorization", "", ""));
         NginxServer.ReceivedRequest received = proxied(nginx, 1).get(0);
         assertNull(received.header("authorization"));
@@ -256,12 +257,12 @@ class HttpUpstreamIT {
     @Test
     void thePrefixIsReplacedAndUpstreamCredentialsAreAddedByTheGateway() throws Exception {
         Files.createDirectories(nginx.root().resolve("nested"));
-        Files.writeString(nginx.root().resolve("nested/index.yaml"), "nested\n");
-        HttpResponse<byte[]> response = send("bob", "GET", "/sub/index.yaml", null);
+        Files.writeString(nginx.root().resolve("nested/ping.txt"), "nested\n");
+        HttpResponse<byte[]> response = send("bob", "GET", "/sub/ping.txt", null);
         assertEquals(200, response.statusCode());
         assertEquals("nested\n", new String(response.body()));
         NginxServer.ReceivedRequest received = proxied(nginx, 1).get(0);
-        assertEquals("/nested/index.yaml", received.uri());
+        assertEquals("/nested/ping.txt", received.uri());
         assertEquals("Basic Z3c6czNjcmV0", received.header("authorization"));
         assertTrue(response.headers().allValues("authorization").isEmpty());
     }
@@ -271,7 +272,7 @@ class HttpUpstreamIT {
         HttpResponse<byte[]> response = send("alice", "PUT", "/charts/huge-1.0.0.tgz", new byte[(32 << 20) + 1]);
         assertEquals(413, response.statusCode());
         assertEquals("payload_too_large", JSON.readValue(response.body(), Map.class).get("error"));
-        send("bob", "GET", "/index.yaml", null);
+        send("bob", "GET", "/ping.txt", null);
         assertEquals(List.of("GET"), proxied(nginx, 1).stream().map(NginxServer.ReceivedRequest::method).toList());
         assertFalse(Files.exists(nginx.root().resolve("charts/huge-1.0.0.tgz")));
     }
@@ -289,7 +290,7 @@ class HttpUpstreamIT {
         } catch (IOException e) {
             // the gateway may close the connection while the client is still sending; the file check decides
         }
-        send("bob", "GET", "/index.yaml", null);
+        send("bob", "GET", "/ping.txt", null);
         proxied(nginx, 1);
         assertFalse(Files.exists(nginx.root().resolve("charts/chunked-1.0.0.tgz")), "a partial chart was stored");
         Map<String, Object> line = gateway.awaitLog(e -> "/charts/chunked-1.0.0.tgz".equals(e.get("path")));
@@ -298,7 +299,7 @@ class HttpUpstreamIT {
 
     @Test
     void requestIdsAreGeneratedWhenTheClientSendsNoneOrAnInsaneOne() throws Exception {
-        HttpResponse<byte[]> response = clients.get("bob").send(HttpRequest.newBuilder(URI.create(gateway.url("/index.yaml")))
+        HttpResponse<byte[]> response = clients.get("bob").send(HttpRequest.newBuilder(URI.create(gateway.url("/ping.txt")))
                 .header("X-Request-Id", "bad id with spaces " + UUID.randomUUID()).build(), HttpResponse.BodyHandlers.ofByteArray());
         String id = response.headers().firstValue("x-request-id").orElseThrow();
         assertTrue(id.matches("[0-9a-f-]{36}"), id);

@@ -76,6 +76,8 @@ class IndexRewritingIT {
                   host: 127.0.0.1
                   port: 0
                   tls: { certFile: localhost.crt, keyFile: localhost.key, clientCaFile: ca.crt }
+                  # these tests change the upstream's index and read it at once: revalidate on every request
+                  limits: { indexRevalidateMillis: 0 }
                 admin: { port: 0 }
                 routes:
                   - { name: abs, prefix: /abs, upstream: { type: http, url: "%1$s/abs/" } }

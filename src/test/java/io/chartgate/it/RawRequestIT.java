@@ -77,6 +77,8 @@ class RawRequestIT {
         TestPki.Issued issued = pki.client("bob").ou("engineering").issue();
         Path repo = Files.createDirectories(dir.resolve("repo"));
         Files.writeString(repo.resolve("index.yaml"), "apiVersion: v1\nentries: {}\n");
+        // the generic resource of these tests: index files are answered by the index step, cached (IndexPipelineIT)
+        Files.writeString(repo.resolve("ping.txt"), "pong\n");
         nginx = NginxServer.start(repo);
         gateway = GatewayHarness.start(dir, """
                 server:
@@ -146,7 +148,7 @@ class RawRequestIT {
             "/charts/x%",
             "/charts/./x",
             "/charts/.",
-            "/./index.yaml",
+            "/./ping.txt",
             "/charts/x#frag",
     })
     void everyAmbiguousPathIsRefusedWithAJson400AndNeverReachesNginx(String target) throws Exception {
@@ -161,7 +163,7 @@ class RawRequestIT {
 
     @Test
     void anAbsoluteFormTargetIsRefusedWithAJson400AndNeverReachesNginx() throws Exception {
-        Response response = exchange("GET http://evil.example/index.yaml HTTP/1.1\r\nHost: evil.example\r\n\r\n", false)
+        Response response = exchange("GET http://evil.example/ping.txt HTTP/1.1\r\nHost: evil.example\r\n\r\n", false)
                 .first();
 
         assertJsonError(response, 400, "bad_request");
@@ -170,7 +172,7 @@ class RawRequestIT {
 
     @Test
     void anAbsoluteFormTargetNamingTheGatewayItselfIsRefusedToo() throws Exception {
-        Response response = exchange("GET https://localhost:" + gateway.port() + "/index.yaml HTTP/1.1\r\n"
+        Response response = exchange("GET https://localhost:" + gateway.port() + "/ping.txt HTTP/1.1\r\n"
                 + "Host: localhost\r\n\r\n", false).first();
 
         assertJsonError(response, 400, "bad_request");
@@ -186,10 +188,10 @@ class RawRequestIT {
         assertNothingReachedNginx();
     }
 
-    @ParameterizedTest(name = "{0} /index.yaml")
+    @ParameterizedTest(name = "{0} /ping.txt")
     @ValueSource(strings = {"OPTIONS", "TRACE"})
     void methodsThatAreNeitherReadNorWriteGetAJson405AndNeverReachNginx(String method) throws Exception {
-        Response response = exchange(method + " /index.yaml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        Response response = exchange(method + " /ping.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
                 false).first();
 
         assertJsonError(response, 405, "method_not_allowed");
@@ -285,7 +287,7 @@ class RawRequestIT {
 
     @Test
     void aHeaderLineOf20000BytesGetsAJson400AndTheConnectionIsClosed() throws Exception {
-        assertFramingRefused("GET /index.yaml HTTP/1.1\r\n"
+        assertFramingRefused("GET /ping.txt HTTP/1.1\r\n"
                 + "Host: localhost\r\n"
                 + "X-Big: " + "a".repeat(20_000) + "\r\n"
                 + "\r\n", STATUS_LINE_1_1);
@@ -307,7 +309,7 @@ class RawRequestIT {
 
     /** As for the long request line, the version of the answer to an unparsable request line may be HTTP/1.0. */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"GARBAGE", "GET", "GET /index.yaml", "GET /index.yaml HTTP/9.9", "GET /index.yaml HTTP/1.1 x"})
+    @ValueSource(strings = {"GARBAGE", "GET", "GET /ping.txt", "GET /ping.txt HTTP/9.9", "GET /ping.txt HTTP/1.1 x"})
     void aMalformedRequestLineGetsAJson400AndTheConnectionIsClosed(String requestLine) throws Exception {
         assertFramingRefused(requestLine + "\r\n\r\n", STATUS_LINE_ANY_1_X);
     }
@@ -320,7 +322,7 @@ class RawRequestIT {
         String id = probe();
         List<NginxServer.ReceivedRequest> seen = nginx.received().stream().filter(r -> !isReadinessProbe(r)).toList();
         assertEquals(1, seen.size(), "nginx log: " + seen);
-        assertEquals("/index.yaml", seen.get(0).uri());
+        assertEquals("/ping.txt", seen.get(0).uri());
         assertEquals(id, seen.get(0).header("x-request-id"));
     }
 
@@ -360,7 +362,7 @@ class RawRequestIT {
     }
 
     private static String pipelined(String requestId) {
-        return "GET /index.yaml HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: " + requestId + "\r\n\r\n";
+        return "GET /ping.txt HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: " + requestId + "\r\n\r\n";
     }
 
     private static void assertJsonError(Response response, int status, String code) throws IOException {
@@ -414,10 +416,10 @@ class RawRequestIT {
                 && r.header("x-forwarded-for") == null;
     }
 
-    /** A good GET /index.yaml through the gateway; returns once nginx has logged it. */
+    /** A good GET of a plain file through the gateway; returns once nginx has logged it. */
     private static String probe() throws IOException {
         String id = "probe-" + UUID.randomUUID();
-        String raw = TlsClients.raw(bob, gateway.port(), "GET /index.yaml HTTP/1.1\r\nHost: localhost\r\n"
+        String raw = TlsClients.raw(bob, gateway.port(), "GET /ping.txt HTTP/1.1\r\nHost: localhost\r\n"
                 + "X-Request-Id: " + id + "\r\nConnection: close\r\n\r\n");
         assertTrue(raw.startsWith("HTTP/1.1 200 "), "the probe failed:\n" + raw);
         long deadline = System.nanoTime() + NGINX_WAIT.toNanos();

@@ -1,10 +1,13 @@
 package io.chartgate.upstream.file;
 
 import io.chartgate.config.FileUpstreamConfig;
+import io.chartgate.upstream.BoundedBody;
+import io.chartgate.upstream.IndexFetch;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -12,6 +15,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -63,6 +67,42 @@ public final class FileUpstream implements Upstream {
         });
     }
 
+    /**
+     * An index file read whole for the index step (off the event loop), with the same validators as a plain
+     * download; a missing file is the same 404.
+     */
+    @Override
+    public Future<IndexFetch> fetchIndex(IndexFetch.Request fetch) {
+        return vertx.executeBlocking(() -> {
+            Found found = find(fetch.upstream().path());
+            if (found == null) {
+                return new IndexFetch.Other(404, "Not Found",
+                        MultiMap.caseInsensitiveMultiMap().add(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8"),
+                        "not found\n".getBytes(StandardCharsets.UTF_8));
+            }
+            try (RandomAccessFile file = found.file()) {
+                String etag = etag(found);
+                if (etag.equals(fetch.etag())) {
+                    return new IndexFetch.NotModified();
+                }
+                if (found.size() > fetch.maxBytes()) {
+                    throw BoundedBody.tooLarge(fetch.maxBytes());
+                }
+                if (!fetch.budget().reserve().test(found.size())) {
+                    throw BoundedBody.overloaded();
+                }
+                byte[] body = new byte[(int) found.size()];
+                try {
+                    file.readFully(body);
+                } catch (IOException e) {
+                    fetch.budget().release().accept(found.size());
+                    throw e;
+                }
+                return new IndexFetch.Fresh(body, null, etag, lastModified(found), contentType(found.path().getFileName().toString()));
+            }
+        }, false);
+    }
+
     /** Resolves below {@code dir}, following symlinks only where they stay inside it. Runs off the event loop. */
     private Found find(String relative) throws IOException {
         Path root = dir.toRealPath();
@@ -89,11 +129,9 @@ public final class FileUpstream implements Upstream {
 
     private static Future<Void> serve(HttpServerRequest request, Found found) {
         HttpServerResponse response = request.response();
-        String etag = "\"" + Long.toHexString(found.size()) + "-" + Long.toHexString(found.modified().toEpochMilli()) + "\"";
-        String lastModified = DateTimeFormatter.RFC_1123_DATE_TIME.format(
-                ZonedDateTime.ofInstant(found.modified(), ZoneOffset.UTC).withNano(0));
+        String etag = etag(found);
         response.putHeader(HttpHeaders.ETAG, etag)
-                .putHeader(HttpHeaders.LAST_MODIFIED, lastModified)
+                .putHeader(HttpHeaders.LAST_MODIFIED, lastModified(found))
                 .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes")
                 .putHeader(HttpHeaders.CONTENT_TYPE, contentType(found.path().getFileName().toString()));
         if (notModified(request, etag, found.modified())) {
@@ -119,6 +157,14 @@ public final class FileUpstream implements Upstream {
             return response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length)).end();
         }
         return response.sendFile(found.file(), offset, length);
+    }
+
+    private static String etag(Found found) {
+        return "\"" + Long.toHexString(found.size()) + "-" + Long.toHexString(found.modified().toEpochMilli()) + "\"";
+    }
+
+    private static String lastModified(Found found) {
+        return DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.ofInstant(found.modified(), ZoneOffset.UTC).withNano(0));
     }
 
     private static boolean notModified(HttpServerRequest request, String etag, Instant modified) {

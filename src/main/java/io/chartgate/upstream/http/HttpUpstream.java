@@ -3,8 +3,8 @@ package io.chartgate.upstream.http;
 import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.S3UpstreamConfig;
 import io.chartgate.config.UpstreamAuth;
-import io.chartgate.helm.IndexCache;
-import io.chartgate.helm.IndexRewriter;
+import io.chartgate.upstream.BoundedBody;
+import io.chartgate.upstream.IndexFetch;
 import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
@@ -15,7 +15,6 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -25,27 +24,20 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.impl.ConnectionBase;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Function;
-import java.util.zip.GZIPInputStream;
 
 /**
  * An HTTP(S) upstream: streams the request and the response through a pooled keep-alive client, with
- * backpressure both ways, timeouts and index.yaml rewriting. Its {@link RequestShaper} decides the path,
+ * backpressure both ways, and timeouts; and fetches index files for the index step. Its {@link RequestShaper} decides the path,
  * Host and credentials: the URL's path and basic/bearer auth for an {@code http} route, the object key and a
  * SigV4 signature for an {@code s3} one (see {@link #s3}).
  */
@@ -62,27 +54,27 @@ public final class HttpUpstream implements Upstream {
     private final String basePath;
     private final String hostHeader;
     private final String authorization;
-    private final IndexSettings index;
+    private final List<String> indexBases;
     private final RequestShaper shaper;
 
-    public HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index) {
-        this(vertx, config, index, null);
+    public HttpUpstream(Vertx vertx, HttpUpstreamConfig config) {
+        this(vertx, config, List.of(config.url().toString()), null);
     }
 
     /**
      * An S3 bucket: the transport of an HTTP upstream to the bucket's origin, shaped and signed by {@code s3}.
      * Index rewriting also covers the bucket's own URL forms ({@code s3://bucket/…}, the endpoint's URL).
      */
-    public static HttpUpstream s3(Vertx vertx, S3UpstreamConfig s3, IndexSettings index) {
+    public static HttpUpstream s3(Vertx vertx, S3UpstreamConfig s3) {
         S3RequestShaper shaper = new S3RequestShaper(s3);
         HttpUpstreamConfig transport = new HttpUpstreamConfig(shaper.origin(), null, null, s3.connectTimeoutMs(),
-                s3.responseTimeoutMs(), s3.rewriteIndexUrls(), s3.indexUrlPrefixes());
-        return new HttpUpstream(vertx, transport, index.plusBases(shaper.indexBases()), shaper);
+                s3.responseTimeoutMs(), s3.index());
+        return new HttpUpstream(vertx, transport, shaper.indexBases(), shaper);
     }
 
-    private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, IndexSettings index, RequestShaper shaper) {
+    private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, List<String> indexBases, RequestShaper shaper) {
         this.vertx = vertx;
-        this.index = index;
+        this.indexBases = List.copyOf(indexBases);
         this.shaper = shaper != null ? shaper : this::shapeHttp;
         this.config = config;
         URI url = config.url();
@@ -142,12 +134,6 @@ public final class HttpUpstream implements Upstream {
     public Future<Void> forward(UpstreamRequest upstream) {
         HttpServerRequest request = upstream.request();
         try {
-            if (index.isIndex(upstream.path()) && (request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD)) {
-                String publicBase = publicBase(request);
-                if (publicBase != null) {
-                    return forwardIndex(upstream, publicBase);
-                }
-            }
             if (shaper.spoolsBodies() && ResponseRelay.hasBody(request)) {
                 return forwardSpooled(upstream);
             }
@@ -263,107 +249,51 @@ public final class HttpUpstream implements Upstream {
         return done.future();
     }
 
+    @Override
+    public List<String> indexBases() {
+        return indexBases;
+    }
+
     /**
-     * An index file: fetched from the upstream (revalidated when a rewritten copy is cached), its chart URLs
-     * pointed at the gateway once per upstream version, and served with the gateway's own ETag. This is the
-     * one body the gateway holds in memory, bounded by {@code maxIndexBytes}.
+     * One GET of an index file, without the client's query, conditional headers, ranges or encodings (the step
+     * keys and validates its copy itself). A 304 is read to its end so the connection goes back to the pool.
      */
-    private Future<Void> forwardIndex(UpstreamRequest upstream, String publicBase) {
-        HttpServerRequest request = upstream.request();
-        String key = index.routeName() + "\n" + publicBase + "\n" + upstream.target();
-        IndexCache.Entry cached = index.cache().get(key);
-        MultiMap headers = upstream.headers();
-        for (String conditional : List.of("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since",
-                "If-Range", "Range", "Accept-Encoding")) {
-            headers.remove(conditional);
+    @Override
+    public Future<IndexFetch> fetchIndex(IndexFetch.Request fetch) {
+        UpstreamRequest original = fetch.upstream();
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap().addAll(original.headers());
+        for (String name : CONDITIONAL) {
+            headers.remove(name);
         }
-        if (cached != null && cached.upstreamEtag() != null) {
-            headers.set(HttpHeaders.IF_NONE_MATCH, cached.upstreamEtag());
-        } else if (cached != null && cached.upstreamLastModified() != null) {
-            headers.set(HttpHeaders.IF_MODIFIED_SINCE, cached.upstreamLastModified());
+        if (fetch.etag() != null) {
+            headers.set(HttpHeaders.IF_NONE_MATCH, fetch.etag());
+        } else if (fetch.lastModified() != null) {
+            headers.set(HttpHeaders.IF_MODIFIED_SINCE, fetch.lastModified());
         }
-        return send(options(upstream, HttpMethod.GET, null), HttpClientRequest::end).compose(response -> {
-            if (response.statusCode() == 304 && cached != null) {
-                response.request().reset();
-                return serveIndex(request, cached);
-            }
-            if (response.statusCode() != 200) {
-                return ResponseRelay.relay(request, response);
-            }
-            return readIndex(response).compose(bytes -> vertx.executeBlocking(() -> {
-                byte[] plain = "gzip".equalsIgnoreCase(response.getHeader(HttpHeaders.CONTENT_ENCODING)) ? gunzip(bytes) : bytes.getBytes();
-                IndexRewriter.Result rewritten = new IndexRewriter(index.bases(), publicBase, index.routePrefix()).rewrite(plain);
-                IndexCache.Entry entry = new IndexCache.Entry(response.getHeader(HttpHeaders.ETAG),
-                        response.getHeader(HttpHeaders.LAST_MODIFIED), rewritten.index(), etag(rewritten.index()),
-                        response.getHeader(HttpHeaders.CONTENT_TYPE), rewritten.rewritten());
-                index.cache().put(key, entry);
-                return entry;
-            }, false).recover(e -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
-                    "the upstream's index file cannot be parsed (" + describe(e) + ")"))))
-                    .compose(entry -> serveIndex(request, entry));
-        });
+        String target = original.target();
+        int query = target.indexOf('?');
+        UpstreamRequest plain = new UpstreamRequest(original.request(), original.path(),
+                query < 0 ? target : target.substring(0, query), headers, 0, n -> { });
+        try {
+            return send(options(plain, HttpMethod.GET, null), HttpClientRequest::end).compose(response -> {
+                if (response.statusCode() == 304) {
+                    return response.end().map(v -> (IndexFetch) new IndexFetch.NotModified());
+                }
+                return BoundedBody.read(response, fetch).map(body -> response.statusCode() == 200
+                        ? new IndexFetch.Fresh(body, response.getHeader(HttpHeaders.CONTENT_ENCODING),
+                                response.getHeader(HttpHeaders.ETAG), response.getHeader(HttpHeaders.LAST_MODIFIED),
+                                response.getHeader(HttpHeaders.CONTENT_TYPE))
+                        : new IndexFetch.Other(response.statusCode(), response.statusMessage(),
+                                MultiMap.caseInsensitiveMultiMap().addAll(response.headers()), body));
+            });
+        } catch (UpstreamException refused) {
+            return Future.failedFuture(refused);
+        }
     }
 
-    /** The whole index body, failing past {@code maxIndexBytes} without reading on. */
-    private Future<Buffer> readIndex(HttpClientResponse response) {
-        long max = index.maxIndexBytes();
-        String declared = response.getHeader(HttpHeaders.CONTENT_LENGTH);
-        UpstreamException tooLarge = new UpstreamException(UpstreamException.Kind.UNAVAILABLE,
-                "the upstream's index file is larger than " + max + " bytes (server.limits.maxIndexBytes)");
-        if (declared != null && Long.parseLong(declared.trim()) > max) {
-            response.request().reset();
-            return Future.failedFuture(tooLarge);
-        }
-        Promise<Buffer> body = Promise.promise();
-        Buffer collected = Buffer.buffer();
-        response.handler(chunk -> {
-            if (collected.length() + chunk.length() > max) {
-                body.tryFail(tooLarge);
-                response.request().reset();
-                return;
-            }
-            collected.appendBuffer(chunk);
-        });
-        response.exceptionHandler(e -> body.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "reset",
-                "the upstream closed the connection mid-index (" + describe(e) + ")")));
-        response.endHandler(v -> body.tryComplete(collected));
-        response.resume();
-        return body.future();
-    }
-
-    private static Future<Void> serveIndex(HttpServerRequest request, IndexCache.Entry entry) {
-        HttpServerResponse response = request.response();
-        response.putHeader(HttpHeaders.ETAG, entry.etag());
-        if (entry.contentType() != null) {
-            response.putHeader(HttpHeaders.CONTENT_TYPE, entry.contentType());
-        }
-        String ifNoneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
-        if (ifNoneMatch != null && List.of(ifNoneMatch.split(",")).stream().map(String::trim)
-                .anyMatch(t -> t.equals(entry.etag()) || t.equals("*"))) {
-            return response.setStatusCode(304).end();
-        }
-        response.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(entry.body().length));
-        return request.method() == HttpMethod.HEAD ? response.end() : response.end(Buffer.buffer(entry.body()));
-    }
-
-    /** {@code server.publicUrl}, else https:// and the request's Host; null without either. */
-    private String publicBase(HttpServerRequest request) {
-        if (index.publicUrl() != null) {
-            return index.publicUrl().toString();
-        }
-        return request.authority() == null ? null : "https://" + request.authority();
-    }
-
-    private static String etag(byte[] body) throws NoSuchAlgorithmException {
-        byte[] digest = MessageDigest.getInstance("SHA-256").digest(body);
-        return "\"" + HexFormat.of().formatHex(digest, 0, 16) + "\"";
-    }
-
-    private static byte[] gunzip(Buffer bytes) throws IOException {
-        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(bytes.getBytes()))) {
-            return in.readAllBytes();
-        }
-    }
+    /** Request headers an index fetch never passes on: the step answers conditionals and ranges from its copy. */
+    private static final List<String> CONDITIONAL = List.of("If-None-Match", "If-Modified-Since", "If-Match",
+            "If-Unmodified-Since", "If-Range", "Range", "Accept-Encoding");
 
     private static String describe(Throwable cause) {
         String message = cause.getMessage();
