@@ -270,6 +270,11 @@ public final class Gateway {
         return vertx;
     }
 
+    /** The state requests are served under now (the index step's cache, for tests and the status of a reload). */
+    public GatewayState state() {
+        return state.get();
+    }
+
     /** Reloads now (SIGHUP, tests): the errors of a failed reload, or none when the new state is in force. */
     public Future<List<String>> reload(String trigger) {
         return reloader.reload(trigger);

@@ -82,6 +82,11 @@ public final class GatewayHarness implements AutoCloseable {
         return "https://localhost:" + port() + path;
     }
 
+    /** The index step's cache in force now: what it holds, for tests of its bounds. */
+    public io.chartgate.helm.IndexCache indexCache() {
+        return gateway.state().index().cache();
+    }
+
     public GatewayMetrics metrics() {
         return metrics;
     }
