@@ -139,6 +139,12 @@ final class PolicyExplainCommand implements Callable<Integer> {
             out.printf("  %-" + width + "s  %s%n", v.rule(), v.detail());
         }
         Decision decision = policy.decide(identity, access, canonical);
+        if (access == Access.READ && route.get().upstream().index().filter()) {
+            // filterIndex lists a chart version when its chart URL's gateway path is readable: this very decision
+            row(out, "index", decision.allowed()
+                    ? "a chart at this path appears in this caller's index.yaml (filterIndex)"
+                    : "a chart at this path is left out of this caller's index.yaml (filterIndex)");
+        }
         if (!decision.allowed()) {
             return decide(out, "403 forbidden: " + decision.reason());
         }

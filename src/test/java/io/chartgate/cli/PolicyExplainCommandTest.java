@@ -42,6 +42,7 @@ class PolicyExplainCommandTest {
                 routes:
                   - { name: museum, prefix: /, upstream: { type: http, url: "http://127.0.0.1:8080" } }
                   - { name: local, prefix: /local, upstream: { type: file, dir: charts } }
+                  - { name: teams, prefix: /teams, upstream: { type: http, url: "http://127.0.0.1:8081", filterIndex: true } }
                 policy:
                   rules:
                     - name: release-bot
@@ -112,6 +113,19 @@ class PolicyExplainCommandTest {
         CliRunner.Result r = explain(null, "GET", "/charts/x.tgz");
         assertEquals(1, r.exitCode(), r::toString);
         assertTrue(r.out().endsWith("DENIED: 403 forbidden: anonymous may not read /charts/x.tgz\n"), r::toString);
+    }
+
+    @Test
+    void onAFilteredRouteItSaysWhetherTheChartAppearsInTheCallersIndex() {
+        CliRunner.Result listed = explain("bob.crt", "GET", "/teams/a/app-1.0.0.tgz");
+        assertEquals(0, listed.exitCode(), listed::toString);
+        assertTrue(listed.out().contains("  index        a chart at this path appears in this caller's index.yaml (filterIndex)\n"),
+                listed::toString);
+        CliRunner.Result hidden = explain(null, "GET", "/teams/a/app-1.0.0.tgz");
+        assertEquals(1, hidden.exitCode(), hidden::toString);
+        assertTrue(hidden.out().contains("  index        a chart at this path is left out of this caller's index.yaml (filterIndex)\n"),
+                hidden::toString);
+        assertTrue(!explain("bob.crt", "GET", "/charts/app-1.0.0.tgz").out().contains("  index "), "unfiltered routes say nothing");
     }
 
     @Test
