@@ -7,12 +7,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.IntPredicate;
 
 /**
  * What the servers serve and the certificates they trust, made fresh in the work directory for every run: a CA,
  * server and client certificates for each key type (made with the openssl CLI, so neither side's code made its
- * own certificates), a 3 KB and a 1 MiB chart, and an index.yaml of 10,000 chart versions whose URLs are absolute
- * upstream URLs, so a gateway in front has to rewrite them.
+ * own certificates), a 3 KB and a 1 MiB chart, an index.yaml of 10,000 chart versions and a small one of 4 (a
+ * repository of a few charts, what {@code helm repo update} fetches most), both with absolute upstream chart URLs,
+ * so a gateway in front has to rewrite them.
  */
 final class Fixtures {
 
@@ -20,6 +22,14 @@ final class Fixtures {
     static final String BIG_CHART = "/charts/big-1.0.0.tgz";
     static final String HUGE_CHART = "/charts/huge-1.0.0.tgz";
     static final String INDEX = "/index.yaml";
+    /** The small index, its chart URLs under {@code <upstream>/small/}. */
+    static final String SMALL_INDEX = "/small/index.yaml";
+    /** The big index through chartgate's filtering route (prefix {@value}, the same upstream). */
+    static final String FILTERED_PREFIX = "/filtered";
+    static final String FILTERED_INDEX = FILTERED_PREFIX + INDEX;
+    static final int INDEX_CHARTS = 1000;
+    static final int INDEX_VERSIONS = 10;
+    static final int SMALL_INDEX_CHARTS = 4;
     static final String UPLOAD = "/upload/bench-1.0.0.tgz";
     static final int SMALL_BYTES = 3 * 1024;
     static final int BIG_BYTES = 1 << 20;
@@ -46,12 +56,14 @@ final class Fixtures {
     final Path docRoot;
     final byte[] uploadBody;
     final long indexBytes;
+    final long smallIndexBytes;
 
-    private Fixtures(Path root, Path docRoot, byte[] uploadBody, long indexBytes) {
+    private Fixtures(Path root, Path docRoot, byte[] uploadBody, long indexBytes, long smallIndexBytes) {
         this.root = root;
         this.docRoot = docRoot;
         this.uploadBody = uploadBody;
         this.indexBytes = indexBytes;
+        this.smallIndexBytes = smallIndexBytes;
     }
 
     /** Writes the repository served by the upstream; the index's chart URLs point at {@code upstreamBase}. */
@@ -70,10 +82,38 @@ final class Fixtures {
                 }
             }
         }
-        byte[] index = index(upstreamBase, 1000, 10);
+        byte[] index = bigIndex(upstreamBase, chart -> true);
         Files.write(docRoot.resolve(INDEX.substring(1)), index);
-        return new Fixtures(root, docRoot, randomBytes(random, BIG_BYTES), index.length);
+        byte[] small = smallIndex(upstreamBase);
+        Files.createDirectories(docRoot.resolve("small"));
+        Files.write(docRoot.resolve(SMALL_INDEX.substring(1)), small);
+        return new Fixtures(root, docRoot, randomBytes(random, BIG_BYTES), index.length, small.length);
     }
+
+    /**
+     * The big index with its chart URLs under {@code base}: as the upstream serves it (the upstream's base), or
+     * as a gateway must answer it (its own base and route prefix), with only the charts {@code keep} accepts.
+     */
+    static byte[] bigIndex(String base, IntPredicate keep) {
+        return index(base, INDEX_CHARTS, INDEX_VERSIONS, keep);
+    }
+
+    /** The small index (about 3 KB), its chart URLs under {@code base + "small/"}. */
+    static byte[] smallIndex(String base) {
+        return index(base + "small/", SMALL_INDEX_CHARTS, 1, chart -> true);
+    }
+
+    /**
+     * The charts of the big index the load client may read through chartgate's filtering route: the even
+     * numbers, half of them. {@link #FILTER_GLOBS} says the same to chartgate's policy.
+     */
+    static boolean granted(int chart) {
+        return chart % 2 == 0;
+    }
+
+    /** The policy's read globs for {@link #granted}: the chart number's last digit, before the version's '-'. */
+    static final List<String> FILTER_GLOBS = List.of("0", "2", "4", "6", "8").stream()
+            .map(digit -> FILTERED_PREFIX + "/charts/chart-*" + digit + "-*.tgz").toList();
 
     /** A CA, a server certificate for 127.0.0.1 and localhost, and a client certificate, all of one key type. */
     Pki pki(KeyType type) throws IOException, InterruptedException {
@@ -120,10 +160,16 @@ final class Fixtures {
         return bytes;
     }
 
-    /** An index shaped like ChartMuseum's, about 750 bytes per chart version, URLs absolute under {@code base}. */
-    static byte[] index(String base, int charts, int versions) {
+    /**
+     * An index shaped like ChartMuseum's, about 770 bytes per chart version, URLs absolute under {@code base};
+     * charts {@code keep} refuses are left out, as a filtered view leaves them out.
+     */
+    static byte[] index(String base, int charts, int versions, IntPredicate keep) {
         StringBuilder out = new StringBuilder("apiVersion: v1\nentries:\n");
         for (int c = 0; c < charts; c++) {
+            if (!keep.test(c)) {
+                continue;
+            }
             out.append("  chart-").append(c).append(":\n");
             for (int v = 0; v < versions; v++) {
                 String version = "1." + v + ".0";

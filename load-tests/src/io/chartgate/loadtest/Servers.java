@@ -199,11 +199,20 @@ final class Servers {
         return Files.isExecutable(Path.of("/usr/sbin/nginx")) ? "/usr/sbin/nginx" : "nginx";
     }
 
-    /** chartgate in front of the upstream, run from the jar as a user runs it, its access log to a file. */
+    /**
+     * chartgate in front of the upstream, run from the jar as a user runs it, its access log to a file. Two routes
+     * to the same upstream: {@code /} (index URLs rewritten, the default) and {@code /filtered} with
+     * {@code filterIndex: true}, through which the load client's certificate may read only the charts
+     * {@link Fixtures#granted} names, so its index.yaml there is a filtered view. The one rule grants reads of the
+     * paths the scenarios fetch ({@code /charts/**} first: a chart's decision matches at the first glob, as it did
+     * with {@code /**}) and writes under {@code /upload/}.
+     */
     static Server chartgate(Path work, Path jar, String name, int port, int adminPort, int upstreamPort,
                             Fixtures.Pki pki, List<String> jvmOptions, Integer core) throws IOException, InterruptedException {
         Path dir = work.resolve(name);
         Files.createDirectories(dir);
+        List<String> reads = new ArrayList<>(List.of("/charts/**", Fixtures.INDEX, "/small/**", Fixtures.FILTERED_INDEX));
+        reads.addAll(Fixtures.FILTER_GLOBS);
         String config = """
                 server:
                   host: 127.0.0.1
@@ -221,14 +230,22 @@ final class Servers {
                     prefix: /
                     upstream:
                       type: http
-                      url: http://127.0.0.1:%d/
+                      url: http://127.0.0.1:%7$d/
+                  - name: filtered
+                    prefix: %8$s
+                    upstream:
+                      type: http
+                      url: http://127.0.0.1:%7$d/
+                      filterIndex: true
                 policy:
                   rules:
                     - name: bench
-                      match: { cn: %s }
-                      read: ["/**"]
+                      match: { cn: %9$s }
+                      read: [%10$s]
                       write: ["/upload/**"]
-                """.formatted(port, port, pki.serverCert(), pki.serverKey(), pki.caCert(), adminPort, upstreamPort, Fixtures.CLIENT_CN);
+                """.formatted(port, port, pki.serverCert(), pki.serverKey(), pki.caCert(), adminPort, upstreamPort,
+                Fixtures.FILTERED_PREFIX, Fixtures.CLIENT_CN,
+                String.join(", ", reads.stream().map(glob -> "\"" + glob + "\"").toList()));
         Path conf = dir.resolve("chartgate.yaml");
         Files.writeString(conf, config);
         List<String> command = new ArrayList<>(List.of("java"));

@@ -1,8 +1,12 @@
 package io.chartgate.proxy;
 
+import io.chartgate.config.FileUpstreamConfig;
+import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.IndexOptions;
 import io.chartgate.config.Limits;
 import io.chartgate.config.RouteConfig;
+import io.chartgate.config.S3UpstreamConfig;
+import io.chartgate.config.UpstreamConfig;
 import io.chartgate.helm.Gzip;
 import io.chartgate.helm.IndexCache;
 import io.chartgate.helm.IndexDocument;
@@ -29,13 +33,17 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -63,18 +71,36 @@ public final class IndexStep {
     private final PublicBase publicBase;
     private final Map<String, List<String>> bases;
     private final long maxIndexBytes;
+    /** Per route name, what its upstream is (its configuration): routes to the same upstream see each other's writes. */
+    private final Map<String, String> upstreamOf;
 
     /**
      * @param bases per route name, the upstream's own URL bases plus its {@code indexUrlPrefixes}
      * @param serverNames the server certificate's names, for {@link PublicBase}
      */
-    public IndexStep(Vertx vertx, Limits limits, java.net.URI publicUrl, List<String> serverNames, Map<String, List<String>> bases) {
+    public IndexStep(Vertx vertx, Limits limits, URI publicUrl, List<String> serverNames, List<RouteConfig> routes,
+            Map<String, List<String>> bases) {
         this.vertx = vertx;
         this.cache = new IndexCache(limits.indexCacheBytes(), MAX_INDEXES, MAX_VIEWS,
                 TimeUnit.MILLISECONDS.toNanos(limits.indexRevalidateMillis()), System::nanoTime);
         this.publicBase = new PublicBase(publicUrl, serverNames);
         this.bases = Map.copyOf(bases);
         this.maxIndexBytes = limits.maxIndexBytes();
+        Map<String, String> upstreams = new HashMap<>();
+        routes.forEach(route -> upstreams.put(route.name(), origin(route.upstream())));
+        this.upstreamOf = Map.copyOf(upstreams);
+    }
+
+    /** Which server a route's requests reach: routes with the same one see each other's writes. */
+    private static String origin(UpstreamConfig upstream) {
+        if (upstream instanceof HttpUpstreamConfig http) {
+            URI url = http.url();
+            return "http " + url.getScheme().toLowerCase(Locale.ROOT) + "://" + url.getRawAuthority().toLowerCase(Locale.ROOT);
+        }
+        if (upstream instanceof S3UpstreamConfig s3) {
+            return "s3 " + s3.endpoint() + " " + s3.bucket();
+        }
+        return upstream.type() + " " + ((FileUpstreamConfig) upstream).dir();
     }
 
     /** Whether the step answers this request: a GET or HEAD of an index file on a route that rewrites or filters. */
@@ -84,9 +110,17 @@ public final class IndexStep {
                 && (below.equals("/index.yaml") || below.endsWith("/index.yaml"));
     }
 
-    /** A write went through {@code route}: its indexes are asked for upstream on the next request. */
+    /**
+     * A write went through {@code route}: its indexes, and those of every route to the same upstream (ChartMuseum's
+     * API and its repository on two prefixes, say), are asked for upstream on the next request.
+     */
     public void written(String route) {
-        cache.invalidate(route);
+        String upstream = upstreamOf.get(route);
+        upstreamOf.forEach((name, same) -> {
+            if (name.equals(route) || same.equals(upstream)) {
+                cache.invalidate(name);
+            }
+        });
     }
 
     public IndexCache cache() {
@@ -103,7 +137,7 @@ public final class IndexStep {
             ClientIdentity identity, Policy policy) {
         HttpServerRequest request = forward.request();
         IndexOptions options = route.upstream().index();
-        String base = publicBase.of(request.authority() == null ? request.getHeader(HttpHeaders.HOST) : request.authority().toString());
+        String base = publicBase.of(request.getHeader(HttpHeaders.HOST));
         IndexCache.Key key = new IndexCache.Key(route.name(), forward.path());
         Policy.Grants grants = options.filter() ? policy.grants(identity) : null;
         String viewKey = base + "\n" + (grants == null ? "*" : grants.key());
@@ -126,7 +160,6 @@ public final class IndexStep {
                 return Future.succeededFuture(new IndexCache.Unchanged());
             }
             if (answer instanceof IndexFetch.Other other) {
-                cache.release(other.body().length);
                 return Future.failedFuture(new UpstreamAnswer(other));
             }
             IndexFetch.Fresh fresh = (IndexFetch.Fresh) answer;
@@ -144,7 +177,7 @@ public final class IndexStep {
         byte[] body = fresh.body();
         long decodedReservation = 0;
         try {
-            String encoding = fresh.contentEncoding() == null ? "identity" : fresh.contentEncoding().trim().toLowerCase(java.util.Locale.ROOT);
+            String encoding = fresh.contentEncoding() == null ? "identity" : fresh.contentEncoding().trim().toLowerCase(Locale.ROOT);
             if (encoding.equals("gzip") || encoding.equals("x-gzip")) {
                 Gzip.Decoded decoded = Gzip.decode(body, maxIndexBytes, cache::reserve, cache::release);
                 body = decoded.bytes();
@@ -204,7 +237,7 @@ public final class IndexStep {
         return true;
     }
 
-    private <T> Future<T> offLoopIfLarge(long size, java.util.concurrent.Callable<T> work) {
+    private <T> Future<T> offLoopIfLarge(long size, Callable<T> work) {
         if (size <= INLINE_BYTES) {
             try {
                 return Future.succeededFuture(work.call());
@@ -240,6 +273,10 @@ public final class IndexStep {
             @Override
             public void run() {
                 while (at < body.length) {
+                    if (response.closed()) {
+                        done.tryComplete(); // the client went away; the access log counts it
+                        return;
+                    }
                     if (response.writeQueueFull()) {
                         response.drainHandler(v -> run());
                         return;
@@ -307,7 +344,7 @@ public final class IndexStep {
 
     /** The routes' URL bases for {@link #IndexStep}: each upstream's own, then the route's indexUrlPrefixes. */
     public static Map<String, List<String>> bases(List<RouteConfig> routes, Map<String, Upstream> upstreams) {
-        Map<String, List<String>> bases = new java.util.HashMap<>();
+        Map<String, List<String>> bases = new HashMap<>();
         for (RouteConfig route : routes) {
             List<String> all = new ArrayList<>(route.upstream().index().urlPrefixes());
             Upstream upstream = upstreams.get(route.name());

@@ -146,7 +146,7 @@ public final class Gateway {
         GatewayConfig config = compiled.config();
         Map<String, Upstream> upstreams = upstreams(vertx, config);
         IndexStep index = new IndexStep(vertx, config.server().limits(), config.server().publicUrl(),
-                serverNames(compiled.tls().serverChain().get(0)), IndexStep.bases(config.routes(), upstreams));
+                serverNames(compiled.tls().serverChain().get(0)), config.routes(), IndexStep.bases(config.routes(), upstreams));
         return new GatewayState(config, compiled.policy(), compiled.router(), upstreams, issuers,
                 new CrlSet(compiled.tls().crls(), config.server().tls().crlStale()), index);
     }

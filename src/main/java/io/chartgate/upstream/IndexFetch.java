@@ -25,7 +25,7 @@ public sealed interface IndexFetch {
     /**
      * The index step's memory: {@code reserve} answers false when the bytes cannot be had (the fetch then fails
      * with {@link UpstreamException.Kind#OVERLOADED}, releasing what it reserved); a successful fetch hands its
-     * reservation on with its body.
+     * reservation on with a {@link Fresh} body.
      */
     record Budget(LongPredicate reserve, LongConsumer release) {
     }
@@ -39,7 +39,7 @@ public sealed interface IndexFetch {
     record NotModified() implements IndexFetch {
     }
 
-    /** Any other answer (a 404, a 401 from the upstream), relayed to the client as it is. */
+    /** Any other answer (a 404, a 401 from the upstream), relayed to the client as it is; its body holds no reservation. */
     record Other(int status, String statusMessage, MultiMap headers, byte[] body) implements IndexFetch {
     }
 }

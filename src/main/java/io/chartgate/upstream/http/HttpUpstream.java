@@ -279,12 +279,17 @@ public final class HttpUpstream implements Upstream {
                 if (response.statusCode() == 304) {
                     return response.end().map(v -> (IndexFetch) new IndexFetch.NotModified());
                 }
-                return BoundedBody.read(response, fetch).map(body -> response.statusCode() == 200
-                        ? new IndexFetch.Fresh(body, response.getHeader(HttpHeaders.CONTENT_ENCODING),
+                return BoundedBody.read(response, fetch).map(body -> {
+                    if (response.statusCode() == 200) {
+                        // the body's reservation goes on with it
+                        return new IndexFetch.Fresh(body, response.getHeader(HttpHeaders.CONTENT_ENCODING),
                                 response.getHeader(HttpHeaders.ETAG), response.getHeader(HttpHeaders.LAST_MODIFIED),
-                                response.getHeader(HttpHeaders.CONTENT_TYPE))
-                        : new IndexFetch.Other(response.statusCode(), response.statusMessage(),
-                                MultiMap.caseInsensitiveMultiMap().addAll(response.headers()), body));
+                                response.getHeader(HttpHeaders.CONTENT_TYPE));
+                    }
+                    fetch.budget().release().accept(body.length);
+                    return new IndexFetch.Other(response.statusCode(), response.statusMessage(),
+                            MultiMap.caseInsensitiveMultiMap().addAll(response.headers()), body);
+                });
             });
         } catch (UpstreamException refused) {
             return Future.failedFuture(refused);
