@@ -2,6 +2,7 @@ package io.chartgate.helm;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -61,19 +62,20 @@ public final class IndexRewriter {
     /**
      * The gateway path (still percent-encoded, without query or fragment) that a chart URL is fetched at, as helm
      * resolves it: a URL this rewriter points at the gateway, one that already points there, or a relative one
-     * (against the directory of {@code indexPath}, the index's own gateway path). Null for a URL that leads
-     * anywhere else, which the gateway cannot judge.
+     * (against the directory of {@code indexPath}, the index's own gateway path, percent-encoded). Null for a URL
+     * that leads anywhere else, which the gateway cannot judge. Characters a URL should not hold raw (a space,
+     * say) are percent-encoded first, as helm's URL parser does before it fetches.
      */
     public String gatewayPath(String url, String indexPath) {
         String absolute = rewriteUrl(url);
         String path;
         if (absolute.startsWith(target)) {
-            path = absolute.substring(publicBase.length());
+            path = escapeLoose(absolute.substring(publicBase.length()));
         } else if (url.startsWith("//") || url.matches("^[A-Za-z][A-Za-z0-9+.-]*:.*")) {
             return null;
         } else {
             try {
-                path = URI.create(indexPath.substring(0, indexPath.lastIndexOf('/') + 1)).resolve(url).getRawPath();
+                path = URI.create(indexPath.substring(0, indexPath.lastIndexOf('/') + 1)).resolve(escapeLoose(url)).getRawPath();
             } catch (IllegalArgumentException e) {
                 return null;
             }
@@ -89,6 +91,25 @@ public final class IndexRewriter {
             }
         }
         return path.substring(0, end);
+    }
+
+    /** Percent-encodes what RFC 3986 does not allow raw in a path or query, keeping every valid {@code %XX}. */
+    static String escapeLoose(String text) {
+        StringBuilder out = new StringBuilder(text.length() + 8);
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < bytes.length; i++) {
+            int c = bytes[i] & 0xff;
+            boolean escape = c == '%' ? i + 2 >= bytes.length || Character.digit(bytes[i + 1], 16) < 0
+                    || Character.digit(bytes[i + 2], 16) < 0
+                    : c >= 0x80 || c <= ' ' || c == 0x7f || "\"<>\\^`{|}[]".indexOf(c) >= 0;
+            if (escape) {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            } else {
+                out.append((char) c);
+            }
+        }
+        return out.toString();
     }
 
     private static boolean startsWithBase(String url, String base) {

@@ -131,7 +131,7 @@ public final class IndexStep {
      * Answers one index request. Fails with an {@link UpstreamException} when the gateway must answer with an
      * error (nothing was sent yet).
      *
-     * @param gatewayPath the request's canonical path (the index's own path through the gateway)
+     * @param gatewayPath the request's canonical path, percent-encoded (the index's own path through the gateway)
      */
     public Future<Void> serve(UpstreamRequest forward, RouteConfig route, Upstream upstream, String gatewayPath,
             ClientIdentity identity, Policy policy) {
@@ -141,10 +141,10 @@ public final class IndexStep {
         IndexCache.Key key = new IndexCache.Key(route.name(), forward.path());
         Policy.Grants grants = options.filter() ? policy.grants(identity) : null;
         String viewKey = base + "\n" + (grants == null ? "*" : grants.key());
-        IndexRewriter rewriter = new IndexRewriter(options.rewriteUrls() ? bases.getOrDefault(route.name(), List.of()) : List.of(),
-                base, route.prefix());
+        // the bases map chart URLs to gateway paths for filtering even where they are not rewritten
+        IndexRewriter rewriter = new IndexRewriter(bases.getOrDefault(route.name(), List.of()), base, route.prefix());
         return cache.source(key, stale -> load(forward, upstream, stale))
-                .compose(source -> cache.view(key, source, viewKey, s -> render(s, viewKey, rewriter, grants, gatewayPath)))
+                .compose(source -> cache.view(key, source, viewKey, s -> render(s, viewKey, rewriter, options.rewriteUrls(), grants, gatewayPath)))
                 .compose(view -> send(request, view))
                 .recover(cause -> cause instanceof UpstreamAnswer answer ? relay(request, answer.other)
                         : Future.failedFuture(cause));
@@ -201,7 +201,7 @@ public final class IndexStep {
 
     /** One view: URLs pointed at the gateway, and with grants only what they let the caller read. */
     private Future<IndexCache.Rendered> render(IndexCache.Source source, String viewKey, IndexRewriter rewriter,
-            Policy.Grants grants, String gatewayPath) {
+            boolean rewrite, Policy.Grants grants, String gatewayPath) {
         long size = source.document().source().length;
         if (!cache.reserve(size)) {
             return Future.failedFuture(BoundedBody.overloaded());
@@ -210,7 +210,7 @@ public final class IndexStep {
                 : version -> readable(version, rewriter, gatewayPath, grants);
         return offLoopIfLarge(size, () -> {
             try {
-                IndexDocument.View view = source.document().render(rewriter::rewriteUrl, keep);
+                IndexDocument.View view = source.document().render(rewrite ? rewriter::rewriteUrl : url -> url, keep);
                 return new IndexCache.Rendered(view.body(), etag(source.digest(), viewKey), source.contentType(),
                         view.rewritten(), view.removed());
             } finally {

@@ -210,7 +210,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         });
         exchange.index = current.index();
         Future<Void> answered = IndexStep.handles(exchange.route, below, request.method())
-                ? current.index().serve(forward, exchange.route, upstream, exchange.path.path(), exchange.identity, current.policy())
+                ? current.index().serve(forward, exchange.route, upstream, exchange.path.encoded(), exchange.identity,
+                        current.policy())
                 : upstream.forward(forward);
         answered.onFailure(cause -> {
             exchange.gatewayAnswered = true;

@@ -75,6 +75,22 @@ class IndexRewriterTest {
         assertEquals(1, r.rewritten());
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', nullValues = "none", textBlock = """
+            http://cm:8080/charts/a-1.0.0.tgz             | /museum/charts/a-1.0.0.tgz
+            https://gw.example.com/museum/x/a.tgz?sig=1   | /museum/x/a.tgz
+            a-1.0.0.tgz                                   | /museum/team%20a/a-1.0.0.tgz
+            charts/b c.tgz                                | /museum/team%20a/charts/b%20c.tgz
+            ../b/x.tgz                                    | /museum/b/x.tgz
+            /other/x.tgz                                  | /other/x.tgz
+            café.tgz                                 | /museum/team%20a/caf%C3%A9.tgz
+            https://elsewhere.example/a.tgz               | none
+            //elsewhere.example/a.tgz                     | none
+            """)
+    void aChartUrlMapsToTheGatewayPathHelmFetchesItAt(String url, String path) {
+        assertEquals(path, REWRITER.gatewayPath(url, "/museum/team%20a/index.yaml"));
+    }
+
     @Test
     void aRootRouteAddsNoPrefix() {
         assertEquals("https://gw:8443/charts/a.tgz",
