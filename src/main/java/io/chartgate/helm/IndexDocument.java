@@ -55,13 +55,17 @@ public final class IndexDocument {
 
     /**
      * One chart version: its chart's name, its URLs (alias-resolved, in order), where the URL scalars written in
-     * it are, and the span that removing it cuts.
+     * it are, and its extent: whole lines in a block sequence, the item alone in a flow one (or JSON).
      */
-    public record Version(String chart, List<String> urls, List<Url> scalars, Span removal) {
+    public record Version(String chart, List<String> urls, List<Url> scalars, Extent extent) {
     }
 
-    /** A chart: its name, its versions, and the span that removing it (when every version goes) cuts. */
-    record Chart(String name, List<Version> versions, Span removal) {
+    /** A chart: its name, its versions, and its extent in the entries mapping (key and value). */
+    record Chart(String name, List<Version> versions, Extent extent) {
+    }
+
+    /** Bytes {@code [start, end)} of an item of a collection; {@code flow} when items are separated by commas. */
+    record Extent(int start, int end, boolean flow) {
     }
 
     /** Bytes {@code [start, end)} to drop, or to replace with {@code replacement} when it is not null. */
@@ -127,36 +131,49 @@ public final class IndexDocument {
      * nothing changes the answer is the source array itself.
      */
     public View render(UnaryOperator<String> rewrite, Predicate<Version> keep) {
-        List<Span> splices = new ArrayList<>();
+        // cuts, in document order and never overlapping: runs of removed versions, and charts with none left
+        List<Span> cuts = new ArrayList<>();
         int removed = 0;
-        int chartsLeft = 0;
-        for (Chart chart : charts) {
-            List<Version> kept = new ArrayList<>();
-            for (Version version : chart.versions()) {
-                if (keep.test(version)) {
-                    kept.add(version);
-                }
+        boolean[] chartGone = new boolean[charts.size()];
+        for (int c = 0; c < charts.size(); c++) {
+            List<Version> versions = charts.get(c).versions();
+            boolean[] gone = new boolean[versions.size()];
+            int left = 0;
+            for (int v = 0; v < versions.size(); v++) {
+                gone[v] = !keep.test(versions.get(v));
+                left += gone[v] ? 0 : 1;
             }
-            removed += chart.versions().size() - kept.size();
-            if (kept.isEmpty() && !chart.versions().isEmpty()) {
-                splices.add(chart.removal());
+            removed += versions.size() - left;
+            chartGone[c] = left == 0 && !versions.isEmpty();
+            if (!chartGone[c] && left < versions.size()) {
+                cutRuns(versions.stream().map(Version::extent).toList(), gone, cuts);
+            }
+        }
+        List<Span> chartCuts = new ArrayList<>();
+        boolean anyChartLeft = false;
+        for (boolean gone : chartGone) {
+            anyChartLeft |= !gone;
+        }
+        if (!anyChartLeft && removed > 0 && emptyEntries != null) {
+            cuts.clear();
+            cuts.add(emptyEntries);
+        } else {
+            cutRuns(charts.stream().map(Chart::extent).toList(), chartGone, chartCuts);
+            cuts.addAll(chartCuts);
+            cuts.sort((a, b) -> Integer.compare(a.start(), b.start()));
+        }
+        List<Span> splices = new ArrayList<>(cuts);
+        int rewritten = 0;
+        int next = 0;
+        for (Url url : urls) { // in document order, like the cuts: one sweep finds those cut away
+            while (next < cuts.size() && cuts.get(next).end() <= url.start()) {
+                next++;
+            }
+            if (next < cuts.size() && url.start() >= cuts.get(next).start()) {
                 continue;
             }
-            chartsLeft++;
-            for (Version version : chart.versions()) {
-                if (!kept.contains(version)) {
-                    splices.add(version.removal());
-                }
-            }
-        }
-        if (chartsLeft == 0 && removed > 0 && emptyEntries != null) {
-            splices.clear();
-            splices.add(emptyEntries);
-        }
-        int rewritten = 0;
-        for (Url url : urls) {
             String changed = rewrite.apply(url.value());
-            if (!changed.equals(url.value()) && !insideAny(splices, url.start())) {
+            if (!changed.equals(url.value())) {
                 splices.add(replacement(url, changed));
                 rewritten++;
             }
@@ -181,13 +198,30 @@ public final class IndexDocument {
         return new View(out.toByteArray(), rewritten, removed);
     }
 
-    private static boolean insideAny(List<Span> cuts, int position) {
-        for (Span cut : cuts) {
-            if (position >= cut.start() && position < cut.end() && cut.replacement() == null) {
-                return true;
+    /**
+     * The cuts that remove the items marked {@code gone} (never all of them) from one collection, a run of
+     * neighbours at a time: whole lines in a block collection; in a flow one the run and the comma after it, or,
+     * for a run at the end, the comma before it, so the collection stays well formed.
+     */
+    private static void cutRuns(List<Extent> items, boolean[] gone, List<Span> cuts) {
+        for (int i = 0; i < items.size(); i++) {
+            if (!gone[i]) {
+                continue;
             }
+            int j = i;
+            while (j + 1 < items.size() && gone[j + 1]) {
+                j++;
+            }
+            Extent first = items.get(i);
+            if (!first.flow()) {
+                cuts.add(new Span(first.start(), items.get(j).end(), null));
+            } else if (j + 1 < items.size()) {
+                cuts.add(new Span(first.start(), items.get(j + 1).start(), null));
+            } else {
+                cuts.add(new Span(items.get(i - 1).end(), items.get(j).end(), null));
+            }
+            i = j;
         }
-        return false;
     }
 
     /**
@@ -326,29 +360,6 @@ public final class IndexDocument {
             i++;
         }
         return Math.min(s.length, i + 1);
-    }
-
-    /** A flow or JSON item's span with one neighbouring comma, so the collection stays well formed. */
-    private static Span flowItem(byte[] s, int start, int end) {
-        int after = end;
-        while (after < s.length && isBlank(s[after])) {
-            after++;
-        }
-        if (after < s.length && s[after] == ',') {
-            after++;
-            while (after < s.length && isBlank(s[after])) {
-                after++;
-            }
-            return new Span(start, after, null);
-        }
-        int before = start;
-        while (before > 0 && isBlank(s[before - 1])) {
-            before--;
-        }
-        if (before > 0 && s[before - 1] == ',') {
-            return new Span(before - 1, end, null);
-        }
-        return new Span(start, end, null);
     }
 
     private static boolean isBlank(byte b) {
@@ -579,8 +590,9 @@ public final class IndexDocument {
             } else if (frame.role == Role.CHART) {
                 Frame entries = parent;
                 int keyStart = entries.keyStart;
-                Span removal = entries.flow ? flowItem(s, keyStart, contentEnd) : new Span(lineStart(s, keyStart), lineEnd(s, contentEnd), null);
-                charts.add(new Chart(frame.chart, List.copyOf(frame.versions), removal));
+                Extent extent = entries.flow ? new Extent(keyStart, contentEnd, true)
+                        : new Extent(lineStart(s, keyStart), lineEnd(s, contentEnd), false);
+                charts.add(new Chart(frame.chart, List.copyOf(frame.versions), extent));
             } else if (frame.role == Role.ENTRIES) {
                 byte[] empty = ": {}".getBytes(StandardCharsets.US_ASCII);
                 if (frame.flow) {
@@ -599,8 +611,9 @@ public final class IndexDocument {
         }
 
         private Version finish(Frame chart, VersionBuilder version, int end) {
-            Span removal = version.flow ? flowItem(s, version.start, end) : new Span(lineStart(s, version.start), lineEnd(s, end), null);
-            return new Version(chart.chart, List.copyOf(version.urls), List.copyOf(version.scalars), removal);
+            Extent extent = version.flow ? new Extent(version.start, end, true)
+                    : new Extent(lineStart(s, version.start), lineEnd(s, end), false);
+            return new Version(chart.chart, List.copyOf(version.urls), List.copyOf(version.scalars), extent);
         }
 
         private void valueRead(Frame top, int end) {
@@ -714,7 +727,7 @@ public final class IndexDocument {
                     versions.add(version(parser, chart));
                 }
                 int end = offset(parser.currentTokenLocation().getByteOffset()) + 1;
-                charts.add(new Chart(chart, List.copyOf(versions), flowItem(s, keyStart, end)));
+                charts.add(new Chart(chart, List.copyOf(versions), new Extent(keyStart, end, true)));
             }
             int end = offset(parser.currentTokenLocation().getByteOffset()) + 1;
             emptyEntries = new Span(start, end, "{}".getBytes(StandardCharsets.US_ASCII));
@@ -745,7 +758,7 @@ public final class IndexDocument {
                 }
             }
             int end = offset(parser.currentTokenLocation().getByteOffset()) + 1;
-            return new Version(chart, List.copyOf(values), List.copyOf(scalars), flowItem(s, start, end));
+            return new Version(chart, List.copyOf(values), List.copyOf(scalars), new Extent(start, end, true));
         }
 
         private int offset(long byteOffset) {

@@ -145,6 +145,67 @@ class IndexDocumentTest {
         }
     }
 
+    private static String flow(JsonNode entries) {
+        StringBuilder out = new StringBuilder("apiVersion: v1\nentries: {");
+        entries.fields().forEachRemaining(chart -> {
+            out.append(chart.getKey()).append(": [");
+            chart.getValue().forEach(v -> out.append("{name: ").append(v.get("name").asText()).append(", version: ")
+                    .append(v.get("version").asText()).append(", urls: [").append(v.at("/urls/0").asText()).append("]}, "));
+            out.setLength(out.length() - 2);
+            out.append("],\n  ");
+        });
+        out.setLength(out.length() - 4);
+        return out.append("}\n").toString();
+    }
+
+    /** Every way to keep some of four versions of one chart and some of four charts, in each style. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"block", "flow", "json"})
+    void anySubsetOfVersionsAndChartsCanBeCutAndTheRestParsesAsBefore(String shape) throws Exception {
+        StringBuilder block = new StringBuilder("apiVersion: v1\nentries:\n");
+        for (String chart : List.of("a", "b", "c", "d")) {
+            block.append("  ").append(chart).append(":\n");
+            for (int v = 0; v < 4; v++) {
+                block.append("  - name: ").append(chart).append("\n    version: 1.0.").append(v)
+                        .append("\n    urls:\n    - http://cm:8080/").append(chart).append("-1.0.").append(v).append(".tgz\n");
+            }
+        }
+        JsonNode all = new YAMLMapper().readTree(block.toString());
+        byte[] source = switch (shape) {
+            case "block" -> bytes(block.toString());
+            case "flow" -> bytes(flow(all.get("entries")));
+            default -> new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(all);
+        };
+        IndexDocument document = IndexDocument.parse(source);
+        for (int mask = 1; mask < 1 << 16; mask += 37) {
+            int m = mask;
+            IndexDocument.View view = document.render(GATEWAY, v -> (m >> ("abcd".indexOf(v.chart()) * 4
+                    + v.urls().get(0).charAt(v.urls().get(0).length() - 5) - '0') & 1) == 0);
+            ObjectNode expected = all.deepCopy();
+            ObjectNode entries = (ObjectNode) expected.get("entries");
+            for (int c = 3; c >= 0; c--) {
+                String chart = "abcd".substring(c, c + 1);
+                com.fasterxml.jackson.databind.node.ArrayNode versions = (com.fasterxml.jackson.databind.node.ArrayNode) entries.get(chart);
+                for (int v = 3; v >= 0; v--) {
+                    if ((m >> (c * 4 + v) & 1) == 1) {
+                        versions.remove(v);
+                    } else {
+                        ((ObjectNode) versions.get(v)).set("urls", new ObjectMapper().createArrayNode()
+                                .add("https://gw/m/" + chart + "-1.0." + v + ".tgz"));
+                    }
+                }
+                if (versions.isEmpty()) {
+                    entries.remove(chart);
+                }
+            }
+            JsonNode after = new YAMLMapper().readTree(view.body());
+            assertEquals(expected, after, () -> "mask " + Integer.toBinaryString(m) + ":\n" + text(view.body()));
+            if (shape.equals("json")) {
+                assertEquals(expected, new ObjectMapper().readTree(view.body()));
+            }
+        }
+    }
+
     @Test
     void aBlockVersionIsCutAsWholeLinesAndItsNeighboursKeepTheirBytes() throws Exception {
         IndexDocument.View view = IndexDocument.parse(bytes(BLOCK)).render(UnaryOperator.identity(),
