@@ -20,7 +20,10 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntPredicate;
 import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.net.ssl.KeyManagerFactory;
 
@@ -41,21 +44,37 @@ public final class Bench {
     static final int SERVER_CORE = 0;
     static final int CLIENT_CORE = 1;
 
-    /** One line of the issue's list: what is requested, how, and with which key type. */
-    record Scenario(String id, String title, String method, String path, int connections, boolean handshake,
-                    KeyType keys) {
+    /**
+     * One line of the issue's list: what is requested, how, and with which key type. {@code chartgatePath}, when
+     * not null, is what chartgate is asked for instead of {@code path} (b-filter: its filtering route; nginx and
+     * the upstream have no such thing and serve {@code path}).
+     */
+    record Scenario(String id, String title, String method, String path, String chartgatePath, int connections,
+                    boolean handshake, KeyType keys) {
+
+        Scenario(String id, String title, String method, String path, int connections, boolean handshake, KeyType keys) {
+            this(id, title, method, path, null, connections, handshake, keys);
+        }
+
+        String path(String target) {
+            return "chartgate".equals(target) && chartgatePath != null ? chartgatePath : path;
+        }
     }
 
     static final List<Scenario> SCENARIOS = List.of(
             new Scenario("a", "3 KB chart, 32 keep-alive connections", "GET", Fixtures.SMALL_CHART, 32, false, KeyType.ECDSA),
+            new Scenario("i", "3 KB index.yaml of 4 charts, URLs rewritten, 32 keep-alive connections", "GET",
+                    Fixtures.SMALL_INDEX, 32, false, KeyType.ECDSA),
             new Scenario("b", "7.7 MB index.yaml, URLs rewritten", "GET", Fixtures.INDEX, 8, false, KeyType.ECDSA),
+            new Scenario("b-filter", "7.7 MB index.yaml filtered per caller to 3.9 MB (nginx, direct: cannot filter,"
+                    + " all of it as in b)", "GET", Fixtures.INDEX, Fixtures.FILTERED_INDEX, 8, false, KeyType.ECDSA),
             new Scenario("c", "1 MiB chart download", "GET", Fixtures.BIG_CHART, 16, false, KeyType.ECDSA),
             new Scenario("d", "full handshake per request, ECDSA P-256", "GET", Fixtures.SMALL_CHART, 16, true, KeyType.ECDSA),
             new Scenario("e", "1 MiB upload (PUT)", "PUT", Fixtures.UPLOAD, 8, false, KeyType.ECDSA),
             new Scenario("d-rsa", "full handshake per request, RSA-2048", "GET", Fixtures.SMALL_CHART, 16, true, KeyType.RSA));
 
     /** Table order: the issue's, with the RSA handshake next to the ECDSA one (it runs last: it restarts chartgate). */
-    static final List<String> TABLE_ORDER = List.of("a", "b", "c", "d", "d-rsa", "e");
+    static final List<String> TABLE_ORDER = List.of("a", "i", "b", "b-filter", "c", "d", "d-rsa", "e");
 
     static final List<String> TARGETS = List.of("direct", "nginx", "chartgate");
 
@@ -165,10 +184,10 @@ public final class Bench {
                         }
                     }
                     long expected = expectedBytes(scenario, target, fixtures, port, upstreamPort, pki.get(scenario.keys()));
-                    LoadClient.Load load = new LoadClient.Load("127.0.0.1", port, tls, scenario.method(), scenario.path(),
+                    LoadClient.Load load = new LoadClient.Load("127.0.0.1", port, tls, scenario.method(), scenario.path(target),
                             "PUT".equals(scenario.method()) ? fixtures.uploadBody : null, scenario.connections(),
                             scenario.handshake(), expected);
-                    System.out.printf("  %-6s %-10s ...%n", scenario.id(), target);
+                    System.out.printf("  %-8s %-10s ...%n", scenario.id(), target);
                     Server measured = server;
                     LongSupplier cpu = measured::cpuNanos;
                     LoadClient.Result result = client.run(load, options.warmup, options.measure, cpu);
@@ -231,36 +250,82 @@ public final class Bench {
 
     /**
      * The body length every answer must have. For a gateway's index.yaml it is learned from one request made with
-     * curl, which also shows the chart URLs were rewritten to the gateway (and none left pointing upstream).
+     * curl, which also shows the gateway served the right view: see {@link #checkIndex}.
      */
     private long expectedBytes(Scenario scenario, String target, Fixtures fixtures, int port, int upstreamPort,
                                Fixtures.Pki pki) throws IOException, InterruptedException {
-        switch (scenario.path()) {
+        String path = scenario.path(target);
+        switch (path) {
             case Fixtures.SMALL_CHART:
                 return Fixtures.SMALL_BYTES;
             case Fixtures.BIG_CHART:
                 return Fixtures.BIG_BYTES;
             case Fixtures.INDEX:
+            case Fixtures.SMALL_INDEX:
+            case Fixtures.FILTERED_INDEX:
                 if ("direct".equals(target)) {
-                    return fixtures.indexBytes;
+                    return Fixtures.SMALL_INDEX.equals(path) ? fixtures.smallIndexBytes : fixtures.indexBytes;
                 }
                 Process curl = new ProcessBuilder("curl", "-sS", "--fail", "--cert", pki.clientCert().toString(),
                         "--key", pki.clientKey().toString(), "--cacert", pki.caCert().toString(),
-                        "https://127.0.0.1:" + port + Fixtures.INDEX).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                        "https://127.0.0.1:" + port + path).redirectError(ProcessBuilder.Redirect.INHERIT).start();
                 byte[] body = curl.getInputStream().readAllBytes();
                 if (curl.waitFor() != 0) {
-                    throw new IllegalStateException(target + ": curl could not fetch index.yaml");
+                    throw new IllegalStateException(scenario.id() + "/" + target + ": curl could not fetch " + path);
                 }
-                String text = new String(body, StandardCharsets.UTF_8);
-                String rewritten = "https://127.0.0.1:" + port + "/charts/chart-0-1.0.0.tgz";
-                if (!text.contains(rewritten) || text.contains("http://127.0.0.1:" + upstreamPort + "/")) {
-                    throw new IllegalStateException(target + ": index.yaml was not rewritten (expected " + rewritten
-                            + " and no upstream URL)");
-                }
+                checkIndex(scenario.id() + "/" + target + ": " + path, path, body, "https://127.0.0.1:" + port + "/",
+                        "http://127.0.0.1:" + upstreamPort + "/");
                 return body.length;
             default:
                 return -1;
         }
+    }
+
+    private static final Pattern CHART_NUMBER = Pattern.compile("chart-(\\d+)");
+
+    /**
+     * A gateway's index.yaml must be the upstream's with every chart URL pointed at the gateway ({@code publicBase}
+     * plus the route's prefix) and nothing else changed: no URL left pointing at {@code upstreamBase}, and, through
+     * the filtering route, no chart the caller may not read (every version of the others, byte for byte). The
+     * expected view is made by the same generator as the upstream's file, so this compares the whole body, not
+     * just its length.
+     */
+    static void checkIndex(String what, String path, byte[] body, String publicBase, String upstreamBase) {
+        IntPredicate keep = Fixtures.FILTERED_INDEX.equals(path) ? Fixtures::granted : chart -> true;
+        byte[] expected = switch (path) {
+            case Fixtures.SMALL_INDEX -> Fixtures.smallIndex(publicBase);
+            case Fixtures.FILTERED_INDEX -> Fixtures.bigIndex(publicBase + Fixtures.FILTERED_PREFIX.substring(1) + "/", keep);
+            default -> Fixtures.bigIndex(publicBase, keep);
+        };
+        String text = new String(body, StandardCharsets.UTF_8);
+        if (text.contains(upstreamBase)) {
+            throw new IllegalStateException(what + " was not rewritten: it still holds chart URLs under " + upstreamBase);
+        }
+        Matcher charts = CHART_NUMBER.matcher(text);
+        java.util.TreeSet<Integer> outside = new java.util.TreeSet<>();
+        while (charts.find()) {
+            int chart = Integer.parseInt(charts.group(1));
+            if (!keep.test(chart)) {
+                outside.add(chart);
+            }
+        }
+        if (!outside.isEmpty()) {
+            throw new IllegalStateException(what + " lists " + outside.size() + " charts the certificate may not read (chart-"
+                    + outside.stream().limit(5).map(String::valueOf).collect(Collectors.joining(", chart-"))
+                    + (outside.size() > 5 ? ", …" : "") + ")");
+        }
+        int at = Arrays.mismatch(body, expected);
+        if (at >= 0) {
+            throw new IllegalStateException(what + " is not the expected view: " + body.length + " bytes, expected "
+                    + expected.length + "; they differ from byte " + at + ": got \"" + excerpt(body, at)
+                    + "\", expected \"" + excerpt(expected, at) + "\"");
+        }
+    }
+
+    private static String excerpt(byte[] bytes, int at) {
+        int from = Math.max(0, Math.min(at, bytes.length) - 40);
+        int to = Math.min(bytes.length, at + 40);
+        return new String(bytes, from, to - from, StandardCharsets.UTF_8).replace("\n", "\\n");
     }
 
     /** The chart uploaded last must be on the upstream, byte for byte. */
@@ -279,8 +344,10 @@ public final class Bench {
         return "machine: " + Machine.describe() + "\n"
                 + "versions: " + Machine.versions(options.jar) + "\n"
                 + "chartgate JVM options: " + String.join(" ", options.jvmOptions) + "\n"
-                + String.format(Locale.ROOT, "index.yaml: %.1f MB, 10,000 chart versions; runs: %d s warm-up + %d s measured per row%n",
-                fixtures.indexBytes / 1e6, options.warmup.toSeconds(), options.measure.toSeconds())
+                + String.format(Locale.ROOT, "index.yaml: %.1f MB, 10,000 chart versions (b, b-filter); %.1f KB, %d (i)"
+                        + "; runs: %d s warm-up + %d s measured per row%n",
+                fixtures.indexBytes / 1e6, fixtures.smallIndexBytes / 1e3, Fixtures.SMALL_INDEX_CHARTS,
+                options.warmup.toSeconds(), options.measure.toSeconds())
                 + (options.quick ? "quick mode: a smoke run; with 1 s of warm-up the JVM is still compiling, so its figures"
                 + " say nothing about speed\n" : "")
                 + (options.pin ? "pinning: servers on core " + SERVER_CORE + "; load generator and the gateways' upstream on core "

@@ -11,7 +11,7 @@ import java.util.List;
 final class Options {
 
     static final String USAGE = """
-            usage: load-tests/run [--quick] [--seconds N] [--warmup N] [--scenarios a,b,c,d,d-rsa,e]
+            usage: load-tests/run [--quick] [--seconds N] [--warmup N] [--scenarios a,i,b,b-filter,c,d,d-rsa,e]
                                   [--targets direct,nginx,chartgate] [--jvm-opts "OPTIONS"] [--no-pin]
                    load-tests/run --memory [--seconds N] [--jvm-opts "OPTIONS"] [--no-pin]""";
 
