@@ -198,11 +198,12 @@ public final class ConfigLoader {
                 n.get("maxIndexBytes").size(Limits.DEFAULTS.maxIndexBytes(), 1, 1L << 31),
                 n.get("indexCacheBytes").size(Limits.DEFAULTS.indexCacheBytes(), 0, Long.MAX_VALUE),
                 n.get("indexRevalidateMillis").integer(Limits.DEFAULTS.indexRevalidateMillis(), 0, 3_600_000));
-        if (limits.indexCacheBytes() < 2 * limits.maxIndexBytes()) {
-            // the index step holds an index and its rewritten copy at once: a cache smaller than two never serves one
+        if (limits.indexCacheBytes() < 3 * limits.maxIndexBytes()) {
+            // the index step holds an index (with the places located in it, up to a third more) and its rewritten
+            // copy at once: a smaller bound could never keep an index of the largest size it accepts
             n.get(n.get("indexCacheBytes").isMissing() ? "maxIndexBytes" : "indexCacheBytes").error("indexCacheBytes ("
                     + limits.indexCacheBytes() + ") cannot hold an index of maxIndexBytes (" + limits.maxIndexBytes()
-                    + ") and its rewritten copy (expected indexCacheBytes at least twice maxIndexBytes)");
+                    + ") with its rewritten copy (expected indexCacheBytes at least three times maxIndexBytes)");
         }
         return limits;
     }

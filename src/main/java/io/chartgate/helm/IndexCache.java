@@ -3,6 +3,7 @@ package io.chartgate.helm;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,8 +16,9 @@ import java.util.function.LongSupplier;
  * rules a caller matches). Concurrent misses share one load and one render; a cached index is asked for again
  * upstream at most every {@code revalidateNanos}; a write through a route drops that route's indexes at once.
  *
- * <p>One bound covers it all: the bytes of every key, source and view held, plus what loads and renders in
- * flight have reserved ({@link #reserve}). Room is made by dropping the least recently used indexes; when none
+ * <p>One bound covers it all: the bytes of every key, source and view held, what loads and renders in flight
+ * have reserved ({@link #reserve}), and every body a response or render in flight still reads ({@link #lease}),
+ * counted once however many read it, and still counted when the cache itself has dropped it. Room is made by dropping the least recently used indexes; when none
  * can be dropped, a reservation fails and its request is answered 503 instead of taking a share of the heap.
  * The number of indexes and of views per index is capped too, so a caller who varies the path cannot flood it.
  */
@@ -78,12 +80,20 @@ public final class IndexCache {
         }
     }
 
+    /** Readers of one body; {@code orphan} when the cache no longer holds it, so the lease counts its bytes. */
+    private static final class Lease {
+        int readers = 1;
+        boolean orphan;
+    }
+
     private final long maxBytes;
     private final int maxEntries;
     private final int maxViews;
     private final long revalidateNanos;
     private final LongSupplier clock;
     private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+    /** Bodies read by responses or renders in flight, by identity. */
+    private final Map<byte[], Lease> leases = new IdentityHashMap<>();
     private final Map<String, Long> generations = new HashMap<>();
     private long held;
 
@@ -160,7 +170,7 @@ public final class IndexCache {
         boolean cached = entries.get(entry.key) == entry;
         if (loaded instanceof Changed changed) {
             if (cached) {
-                held -= entry.bytes();
+                uncount(entry);
                 entry.views.clear();
                 entry.viewBytes = 0;
                 entry.source = changed.source();
@@ -245,6 +255,9 @@ public final class IndexCache {
             long oldSize = viewBytes(old.getKey(), old.getValue(), source);
             entry.viewBytes -= oldSize;
             held -= oldSize;
+            if (old.getValue().body() != source.document().source()) {
+                stillLeased(old.getValue().body());
+            }
             eldest.remove();
         }
     }
@@ -261,7 +274,7 @@ public final class IndexCache {
             if (!entry.key.route().equals(route)) {
                 return false;
             }
-            held -= entry.bytes();
+            uncount(entry);
             return true;
         });
     }
@@ -304,7 +317,7 @@ public final class IndexCache {
         while (held + more > maxBytes && eldest.hasNext()) {
             Entry entry = eldest.next();
             if (entry != keep) {
-                held -= entry.bytes();
+                uncount(entry);
                 eldest.remove();
             }
         }
@@ -313,7 +326,67 @@ public final class IndexCache {
 
     private void drop(Entry entry) {
         if (entries.remove(entry.key, entry)) {
-            held -= entry.bytes();
+            uncount(entry);
+        }
+    }
+
+    /** The cache stops holding an entry's source and views; bodies still leased stay counted by their lease. */
+    private void uncount(Entry entry) {
+        held -= entry.bytes();
+        if (entry.source != null) {
+            byte[] source = entry.source.document().source();
+            stillLeased(source);
+            for (Rendered view : entry.views.values()) {
+                if (view.body() != source) {
+                    stillLeased(view.body());
+                }
+            }
+        }
+    }
+
+    private void stillLeased(byte[] body) {
+        Lease lease = leases.get(body);
+        if (lease != null && !lease.orphan) {
+            lease.orphan = true;
+            held += body.length;
+        }
+    }
+
+    /**
+     * Counts {@code body} while a response sends it or a render reads it: nothing more while the cache holds it
+     * under {@code key}, else its bytes, which must fit (false when they do not). Every lease is given back with
+     * {@link #unlease}.
+     */
+    public synchronized boolean lease(Key key, byte[] body) {
+        Lease lease = leases.get(body);
+        if (lease != null) {
+            lease.readers++;
+            return true;
+        }
+        Entry entry = entries.get(key);
+        boolean cached = entry != null && entry.source != null && (entry.source.document().source() == body
+                || entry.views.values().stream().anyMatch(view -> view.body() == body));
+        if (!cached) {
+            if (!makeRoom(body.length, null)) {
+                return false;
+            }
+            held += body.length;
+        }
+        lease = new Lease();
+        lease.orphan = !cached;
+        leases.put(body, lease);
+        return true;
+    }
+
+    /** One reader of {@code body} is done with it. */
+    public synchronized void unlease(byte[] body) {
+        Lease lease = leases.get(body);
+        if (lease == null || --lease.readers > 0) {
+            return;
+        }
+        leases.remove(body);
+        if (lease.orphan) {
+            held -= body.length;
         }
     }
 }

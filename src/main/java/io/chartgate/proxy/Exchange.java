@@ -27,6 +27,8 @@ final class Exchange {
     Decision decision;
     /** The index step of the state this request runs under: a successful write through the route invalidates it. */
     IndexStep index;
+    /** What must run when the exchange ends, however it ends (a closed connection included). */
+    final java.util.List<Runnable> atFinish = new java.util.ArrayList<>(1);
     long bytesIn;
     boolean finished;
     /** The gateway answered with an error of its own after forwarding: the status is not the upstream's. */

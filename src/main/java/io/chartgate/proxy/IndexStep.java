@@ -45,6 +45,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -132,9 +134,10 @@ public final class IndexStep {
      * error (nothing was sent yet).
      *
      * @param gatewayPath the request's canonical path, percent-encoded (the index's own path through the gateway)
+     * @param atFinish takes what must run when the exchange ends however it ends (a closed connection included)
      */
     public Future<Void> serve(UpstreamRequest forward, RouteConfig route, Upstream upstream, String gatewayPath,
-            ClientIdentity identity, Policy policy) {
+            ClientIdentity identity, Policy policy, Consumer<Runnable> atFinish) {
         HttpServerRequest request = forward.request();
         IndexOptions options = route.upstream().index();
         String base = publicBase.of(request.getHeader(HttpHeaders.HOST));
@@ -144,8 +147,9 @@ public final class IndexStep {
         // the bases map chart URLs to gateway paths for filtering even where they are not rewritten
         IndexRewriter rewriter = new IndexRewriter(bases.getOrDefault(route.name(), List.of()), base, route.prefix());
         return cache.source(key, stale -> load(forward, upstream, stale))
-                .compose(source -> cache.view(key, source, viewKey, s -> render(s, viewKey, rewriter, options.rewriteUrls(), grants, gatewayPath)))
-                .compose(view -> send(request, view))
+                .compose(source -> cache.view(key, source, viewKey,
+                        s -> render(key, s, viewKey, rewriter, options.rewriteUrls(), grants, gatewayPath)))
+                .compose(view -> send(request, key, view, atFinish))
                 .recover(cause -> cause instanceof UpstreamAnswer answer ? relay(request, answer.other)
                         : Future.failedFuture(cause));
     }
@@ -200,10 +204,16 @@ public final class IndexStep {
     }
 
     /** One view: URLs pointed at the gateway, and with grants only what they let the caller read. */
-    private Future<IndexCache.Rendered> render(IndexCache.Source source, String viewKey, IndexRewriter rewriter,
-            boolean rewrite, Policy.Grants grants, String gatewayPath) {
-        long size = source.document().source().length;
+    private Future<IndexCache.Rendered> render(IndexCache.Key key, IndexCache.Source source, String viewKey,
+            IndexRewriter rewriter, boolean rewrite, Policy.Grants grants, String gatewayPath) {
+        byte[] read = source.document().source();
+        long size = read.length;
+        // the source stays counted while it is read, even if the cache drops it meanwhile; the output is reserved
+        if (!cache.lease(key, read)) {
+            return Future.failedFuture(BoundedBody.overloaded());
+        }
         if (!cache.reserve(size)) {
+            cache.unlease(read);
             return Future.failedFuture(BoundedBody.overloaded());
         }
         Predicate<IndexDocument.Version> keep = grants == null ? version -> true
@@ -215,6 +225,7 @@ public final class IndexStep {
                         view.rewritten(), view.removed());
             } finally {
                 cache.release(size);
+                cache.unlease(read);
             }
         });
     }
@@ -248,8 +259,13 @@ public final class IndexStep {
         return vertx.executeBlocking(work, false);
     }
 
-    /** Headers, then 304 or the body in slices, each written when the connection has room for it. */
-    private static Future<Void> send(HttpServerRequest request, IndexCache.Rendered view) {
+    /**
+     * Headers, then 304 or the body in slices, each written when the connection has room for it. The body is
+     * leased from the cache until the last slice left (or the client went away), so a slow reader's copy is
+     * counted even after the cache drops it; no room for it is a 503.
+     */
+    private Future<Void> send(HttpServerRequest request, IndexCache.Key key, IndexCache.Rendered view,
+            Consumer<Runnable> atFinish) {
         HttpServerResponse response = request.response();
         if (response.closed()) {
             return Future.succeededFuture();
@@ -265,6 +281,22 @@ public final class IndexStep {
         if (request.method() == HttpMethod.HEAD) {
             return response.end();
         }
+        if (!cache.lease(key, body)) {
+            response.headers().remove(HttpHeaders.ETAG).remove(HttpHeaders.CONTENT_LENGTH).remove(HttpHeaders.CONTENT_TYPE);
+            return Future.failedFuture(BoundedBody.overloaded());
+        }
+        AtomicBoolean leased = new AtomicBoolean(true);
+        Runnable giveBack = () -> {
+            if (leased.compareAndSet(true, false)) {
+                cache.unlease(body);
+            }
+        };
+        // the last slices may wait in the connection after end(): given back when they are written, or on close
+        atFinish.accept(() -> {
+            if (!response.ended()) {
+                giveBack.run();
+            }
+        });
         Buffer whole = BufferInternal.buffer(Unpooled.wrappedBuffer(body));
         Promise<Void> done = Promise.promise();
         new Runnable() {
@@ -274,6 +306,7 @@ public final class IndexStep {
             public void run() {
                 while (at < body.length) {
                     if (response.closed()) {
+                        giveBack.run();
                         done.tryComplete(); // the client went away; the access log counts it
                         return;
                     }
@@ -285,7 +318,10 @@ public final class IndexStep {
                     response.write(whole.slice(at, end));
                     at = end;
                 }
-                response.end().onComplete(done);
+                response.end().onComplete(ar -> {
+                    giveBack.run();
+                    done.handle(ar);
+                });
             }
         }.run();
         return done.future();

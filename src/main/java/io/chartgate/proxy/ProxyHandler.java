@@ -211,7 +211,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         exchange.index = current.index();
         Future<Void> answered = IndexStep.handles(exchange.route, below, request.method())
                 ? current.index().serve(forward, exchange.route, upstream, exchange.path.encoded(), exchange.identity,
-                        current.policy())
+                        current.policy(), exchange.atFinish::add)
                 : upstream.forward(forward);
         answered.onFailure(cause -> {
             exchange.gatewayAnswered = true;
@@ -274,6 +274,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             return;
         }
         exchange.finished = true;
+        exchange.atFinish.forEach(Runnable::run);
         HttpServerRequest request = exchange.request;
         HttpServerResponse response = request.response();
         int status = response.ended() ? response.getStatusCode() : CLIENT_CLOSED;

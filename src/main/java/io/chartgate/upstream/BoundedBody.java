@@ -2,13 +2,16 @@ package io.chartgate.upstream;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import java.util.Arrays;
 
 /**
  * Reads an upstream body whole for the index step: at most {@code maxBytes}, each chunk reserved from the step's
- * budget as it arrives. Past either bound the upstream request is reset at once and nothing more is read.
+ * budget as it arrives, and no pause between chunks longer than {@code idleMillis}. Past any bound the upstream
+ * request is reset at once and nothing more is read: an upstream that stalls mid-index cannot hold the index (and
+ * every request waiting on it) forever.
  */
 public final class BoundedBody {
 
@@ -16,7 +19,7 @@ public final class BoundedBody {
     }
 
     /** The body's bytes; on failure every byte reserved is released again. */
-    public static Future<byte[]> read(HttpClientResponse response, IndexFetch.Request fetch) {
+    public static Future<byte[]> read(HttpClientResponse response, IndexFetch.Request fetch, Vertx vertx, long idleMillis) {
         long max = fetch.maxBytes();
         IndexFetch.Budget budget = fetch.budget();
         long declared = declaredLength(response);
@@ -33,10 +36,23 @@ public final class BoundedBody {
         long[] reserved = {declared >= 0 ? declared : 0};
         byte[][] body = {new byte[(int) Math.max(0, Math.min(declared >= 0 ? declared : 64 * 1024, max))]};
         int[] length = {0};
+        long[] timer = {-1};
+        Runnable idle = new Runnable() {
+            @Override
+            public void run() {
+                vertx.cancelTimer(timer[0]);
+                timer[0] = vertx.setTimer(idleMillis, id -> fail(done, response, budget, reserved, new UpstreamException(
+                        UpstreamException.Kind.TIMEOUT, "timeout", "the upstream sent no more of the index file for "
+                                + idleMillis + " ms")));
+            }
+        };
+        done.future().onComplete(ar -> vertx.cancelTimer(timer[0]));
+        idle.run();
         response.handler(chunk -> {
             if (done.future().isComplete()) {
                 return;
             }
+            idle.run();
             int n = chunk.length();
             long needed = length[0] + (long) n;
             if (needed > max || (declared >= 0 && needed > declared)) {

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
@@ -45,8 +46,15 @@ import java.util.stream.Stream;
  */
 public final class NginxServer implements AutoCloseable {
 
-    /** What nginx received for one request, as its access log recorded it. */
-    public record ReceivedRequest(String method, String uri, int status, Map<String, String> headers) {
+    /**
+     * What nginx received for one request, as its access log recorded it.
+     *
+     * @param connection nginx's serial number of the client connection the request came on ({@code $connection})
+     * @param connectionRequests which request on that connection it was, from 1 ({@code $connection_requests}): a
+     *     value above 1 proves the client kept the connection from an earlier request
+     */
+    public record ReceivedRequest(String method, String uri, int status, Map<String, String> headers, long connection,
+            int connectionRequests) {
 
         public ReceivedRequest {
             headers = Map.copyOf(headers);
@@ -65,7 +73,8 @@ public final class NginxServer implements AutoCloseable {
     public static final List<String> RECORDED_HEADERS = List.of(
             "host", "authorization", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-request-id",
             "x-forwarded-client-cert", "client-cert", "connection", "te", "upgrade", "x-client-cert",
-            "x-ssl-client-cert", "proxy-authorization", "transfer-encoding", "content-length");
+            "x-ssl-client-cert", "proxy-authorization", "transfer-encoding", "content-length", "content-encoding",
+            "if-none-match", "if-modified-since");
 
     static final String MISSING_NGINX = "nginx is required by the integration tests and was not found; "
             + "run scripts/test.sh, which installs it (apt-get install nginx-light)";
@@ -196,6 +205,37 @@ public final class NginxServer implements AutoCloseable {
             if (System.nanoTime() - deadline >= 0) {
                 throw new AssertionError("nginx logged " + requests.size() + " request(s) within " + timeout
                         + ", expected at least " + count + ": " + requests);
+            }
+            LockSupport.parkNanos(POLL_NANOS);
+        }
+    }
+
+    /**
+     * Every request logged before this call, once nginx has logged every request it finished before it: a marker
+     * request is sent and waited for, and nginx's one worker logs requests in the order it finishes them. So a
+     * client that has its whole response can count exactly what reached nginx, or assert that something did not.
+     * The marker ({@code GET /.settle}, a 404) stays in the log, where later calls see it like any request.
+     */
+    public List<ReceivedRequest> settledReceived() {
+        String marker = "settle-" + UUID.randomUUID();
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout((int) START_TIMEOUT.toMillis());
+            socket.getOutputStream().write(("GET /.settle HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: " + marker
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getInputStream().readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("nginx did not answer the marker request", e);
+        }
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (true) {
+            List<ReceivedRequest> requests = received();
+            for (int i = 0; i < requests.size(); i++) {
+                if (marker.equals(requests.get(i).header("x-request-id"))) {
+                    return requests.subList(0, i);
+                }
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new AssertionError("nginx did not log the marker request within " + START_TIMEOUT + ": " + requests);
             }
             LockSupport.parkNanos(POLL_NANOS);
         }
@@ -387,7 +427,8 @@ public final class NginxServer implements AutoCloseable {
     static String config(Path workDir, Path docRoot, int port, boolean asRoot) {
         StringBuilder logFormat = new StringBuilder("'{\"method\":\"$request_method\",\"uri\":\"$request_uri\","
                 + "\"status\":\"$status\",\"request_length\":\"$request_length\","
-                + "\"content_length\":\"$content_length\",\"headers\":{");
+                + "\"content_length\":\"$content_length\",\"connection\":\"$connection\","
+                + "\"connection_requests\":\"$connection_requests\",\"headers\":{");
         for (Iterator<String> it = RECORDED_HEADERS.iterator(); it.hasNext(); ) {
             String name = it.next();
             logFormat.append('"').append(name).append("\":\"$http_").append(name.replace('-', '_')).append('"');
@@ -473,7 +514,8 @@ public final class NginxServer implements AutoCloseable {
             }
         }
         return new ReceivedRequest(node.path("method").asText(""), node.path("uri").asText(""),
-                node.path("status").asInt(0), headers);
+                node.path("status").asInt(0), headers, node.path("connection").asLong(0),
+                node.path("connection_requests").asInt(0));
     }
 
     private static void deleteRecursively(Path dir) {

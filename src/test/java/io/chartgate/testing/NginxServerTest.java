@@ -140,6 +140,35 @@ class NginxServerTest {
     }
 
     @Test
+    void theLogRecordsWhichConnectionEachRequestCameOnAndItsPlaceThere() throws Exception {
+        String twoOnOne = "GET /index.yaml HTTP/1.1\r\nHost: x\r\nX-Request-Id: one\r\n\r\n"
+                + "GET /index.yaml HTTP/1.1\r\nHost: x\r\nX-Request-Id: two\r\nIf-None-Match: \"abc\"\r\nConnection: close\r\n\r\n";
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), nginx.port())) {
+            socket.getOutputStream().write(twoOnOne.getBytes(StandardCharsets.US_ASCII));
+            socket.getInputStream().readAllBytes();
+        }
+        send(request("/index.yaml").header("X-Request-Id", "three").GET());
+
+        List<ReceivedRequest> received = nginx.awaitReceived(3, LOG_WAIT);
+
+        assertEquals(List.of(1, 2, 1), received.stream().map(ReceivedRequest::connectionRequests).toList());
+        assertEquals(received.get(0).connection(), received.get(1).connection());
+        assertTrue(received.get(2).connection() != received.get(0).connection(), received::toString);
+        assertEquals("\"abc\"", received.get(1).header("If-None-Match"));
+    }
+
+    @Test
+    void settledReceivedHoldsEveryRequestAnsweredBeforeItAndNotItsMarker() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            send(request("/index.yaml").header("X-Request-Id", "r" + i).GET());
+        }
+
+        List<ReceivedRequest> received = nginx.settledReceived();
+
+        assertEquals(List.of("r0", "r1", "r2", "r3", "r4"), received.stream().map(r -> r.header("x-request-id")).toList());
+    }
+
+    @Test
     void clearLogForgetsEarlierRequests() throws Exception {
         send(request("/index.yaml").header("X-Request-Id", "before").GET());
         nginx.awaitReceived(1, LOG_WAIT);

@@ -279,7 +279,7 @@ public final class HttpUpstream implements Upstream {
                 if (response.statusCode() == 304) {
                     return response.end().map(v -> (IndexFetch) new IndexFetch.NotModified());
                 }
-                return BoundedBody.read(response, fetch).map(body -> {
+                return BoundedBody.read(response, fetch, vertx, config.responseTimeoutMs()).map(body -> {
                     if (response.statusCode() == 200) {
                         // the body's reservation goes on with it
                         return new IndexFetch.Fresh(body, response.getHeader(HttpHeaders.CONTENT_ENCODING),
