@@ -1,11 +1,10 @@
 import io.chartgate.helm.IndexDocument;
 import io.chartgate.helm.IndexRewriter;
-import io.chartgate.policy.Access;
-import io.chartgate.policy.CanonicalPath;
 import io.chartgate.policy.IdentityMatcher;
 import io.chartgate.policy.PathGlob;
 import io.chartgate.policy.Policy;
 import io.chartgate.policy.Rule;
+import io.chartgate.proxy.IndexStep;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -45,7 +44,7 @@ public class IndexRewriteBenchmark {
                 List.of("0", "2", "4", "6", "8").stream().map(d -> PathGlob.compile("/charts/chart-*" + d + "-*.tgz")).toList(),
                 List.of())));
         Predicate<IndexDocument.Version> all = version -> true;
-        Predicate<IndexDocument.Version> readable = version -> readable(version, rewriter, grants);
+        Predicate<IndexDocument.Version> readable = version -> IndexStep.readable(version, rewriter, INDEX_PATH, grants);
 
         Timed<IndexDocument> coldParse = time(() -> IndexDocument.parse(index));
         IndexDocument document = coldParse.value();
@@ -83,24 +82,6 @@ public class IndexRewriteBenchmark {
         System.out.printf(Locale.ROOT, "cold: the first call of each in this JVM, in this order; warm: %d calls each after %d"
                 + " unmeasured rounds; MB: allocated by one call%n", MEASURED_ROUNDS, WARM_UP_ROUNDS);
         System.out.printf("JVM: %s, max heap %d MB%n", System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20);
-    }
-
-    /**
-     * Whether the caller may read every chart URL of a version that leads through the gateway: the check
-     * {@code IndexStep.readable} makes for {@code filterIndex} (package-private there, so repeated here).
-     */
-    static boolean readable(IndexDocument.Version version, IndexRewriter rewriter, Policy.Grants grants) {
-        for (String url : version.urls()) {
-            String path = rewriter.gatewayPath(url, INDEX_PATH);
-            if (path == null) {
-                continue;
-            }
-            CanonicalPath.Result parsed = CanonicalPath.parse(path);
-            if (!(parsed instanceof CanonicalPath.Canonical canonical) || !grants.allows(Access.READ, canonical.path())) {
-                return false;
-            }
-        }
-        return true;
     }
 
     record Timed<T>(T value, long nanos, long allocated) {

@@ -146,13 +146,7 @@ public final class IndexCache {
             generation = generations.getOrDefault(key.route(), 0L);
         }
         Entry loading = entry;
-        Future<Loaded> loaded;
-        try {
-            loaded = load.apply(stale);
-        } catch (RuntimeException e) {
-            loaded = Future.failedFuture(e);
-        }
-        loaded.onComplete(ar -> {
+        call(load, stale).onComplete(ar -> {
             Source result = ar.succeeded() ? settle(loading, generation, ar.result()) : forget(loading);
             if (ar.failed()) {
                 promise.fail(ar.cause());
@@ -222,19 +216,22 @@ public final class IndexCache {
             }
         }
         Entry owner = entry;
-        Future<Rendered> rendered;
-        try {
-            rendered = render.apply(source);
-        } catch (RuntimeException e) {
-            rendered = Future.failedFuture(e);
-        }
-        rendered.onComplete(ar -> {
+        call(render, source).onComplete(ar -> {
             if (owner != null) {
                 keep(owner, source, viewKey, ar.succeeded() ? ar.result() : null);
             }
             promise.handle(ar);
         });
         return promise.future();
+    }
+
+    /** {@code work(argument)}, a throw turned into a failed future so every waiter hears of it. */
+    private static <T, R> Future<R> call(Function<T, Future<R>> work, T argument) {
+        try {
+            return work.apply(argument);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
     }
 
     private synchronized void keep(Entry entry, Source source, String viewKey, Rendered rendered) {

@@ -234,7 +234,8 @@ public final class IndexStep {
      * Whether the caller may read every chart URL of a version that leads through the gateway. URLs elsewhere
      * are not judged; a URL the gateway would refuse as a path is not readable.
      */
-    static boolean readable(IndexDocument.Version version, IndexRewriter rewriter, String gatewayPath, Policy.Grants grants) {
+    public static boolean readable(IndexDocument.Version version, IndexRewriter rewriter, String gatewayPath,
+            Policy.Grants grants) {
         for (String url : version.urls()) {
             String path = rewriter.gatewayPath(url, gatewayPath);
             if (path == null) {
