@@ -199,9 +199,11 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         Upstream upstream = current.upstreams().get(exchange.route.name());
         String routeName = exchange.route.name();
         long sent = System.nanoTime();
+        // an index file is answered by the index step, mostly from memory: its answers are not the upstream's
+        boolean viaIndexStep = IndexStep.handles(exchange.route, below, request.method());
         request.response().headersEndHandler(v -> {
             // the response headers are the upstream's unless the gateway answered with an error of its own
-            if (!exchange.gatewayAnswered) {
+            if (!exchange.gatewayAnswered && !viaIndexStep) {
                 metrics.upstream(routeName, Duration.ofNanos(System.nanoTime() - sent));
                 if (request.response().getStatusCode() >= 500) {
                     metrics.upstreamError(routeName, "status_5xx");
@@ -209,7 +211,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             }
         });
         exchange.index = current.index();
-        Future<Void> answered = IndexStep.handles(exchange.route, below, request.method())
+        Future<Void> answered = viaIndexStep
                 ? current.index().serve(forward, exchange.route, upstream, exchange.path.encoded(), exchange.identity,
                         current.policy(), exchange.atFinish::add)
                 : upstream.forward(forward);
