@@ -114,6 +114,11 @@ public record CanonicalPath(String path, String rawQuery) {
             if (bare.equals(".") || bare.equals("..")) {
                 return new Rejected("the path holds a '" + bare + "' segment");
             }
+            if (semicolon >= 0) {
+                // Tomcat and Jetty (Nexus, Artifactory) cut a segment at ';' where the policy would not: the
+                // policy would judge x.tgz;.prov while such an upstream serves x.tgz. helm never sends one.
+                return new Rejected("the path holds a ';' (a path parameter, which some servers cut off)");
+            }
             segments.add(segment);
         }
         StringBuilder path = new StringBuilder();

@@ -34,24 +34,40 @@ public final class PathGlob {
         return new PathGlob(pattern, List.copyOf(segments));
     }
 
+    /**
+     * One pass per pattern segment over the set of path positions it can reach: at most (pattern segments x path
+     * segments) steps however many {@code **} the pattern holds, where trying every split of each {@code **} was
+     * exponential in a client's segment count.
+     */
     public boolean matches(CanonicalPath path) {
-        return match(0, path.segments(), 0);
-    }
-
-    private boolean match(int g, List<String> path, int p) {
-        if (g == segments.size()) {
-            return p == path.size();
-        }
-        String glob = segments.get(g);
-        if (glob.equals(ANY_SEGMENTS)) {
-            for (int skip = p; skip <= path.size(); skip++) {
-                if (match(g + 1, path, skip)) {
-                    return true;
+        List<String> parts = path.segments();
+        int n = parts.size();
+        boolean[] reached = new boolean[n + 1];
+        reached[0] = true;
+        for (String glob : segments) {
+            boolean[] next = new boolean[n + 1];
+            boolean any = false;
+            if (glob.equals(ANY_SEGMENTS)) {
+                boolean open = false;
+                for (int p = 0; p <= n; p++) {
+                    open |= reached[p];
+                    next[p] = open;
+                    any |= open;
+                }
+            } else {
+                for (int p = 0; p < n; p++) {
+                    if (reached[p] && Wildcard.matches(glob, parts.get(p))) {
+                        next[p + 1] = true;
+                        any = true;
+                    }
                 }
             }
-            return false;
+            if (!any) {
+                return false;
+            }
+            reached = next;
         }
-        return p < path.size() && Wildcard.matches(glob, path.get(p)) && match(g + 1, path, p + 1);
+        return reached[n];
     }
 
     @Override

@@ -29,7 +29,6 @@ class CanonicalPathTest {
             /a/.hidden/b                   | /a/.hidden/b               | /a/.hidden/b
             /a/...                         | /a/...                     | /a/...
             /a/..b/c                       | /a/..b/c                   | /a/..b/c
-            /a;v=1/b                       | /a;v=1/b                   | /a;v=1/b
             /100%25done                    | /100%done                  | /100%25done
             /charts/a+b@c:d                | /charts/a+b@c:d            | /charts/a+b@c:d
             """)
@@ -58,6 +57,10 @@ class CanonicalPathTest {
             /charts/..;/secret                   | the path holds a '..' segment
             /charts/..;jsessionid=1/secret       | the path holds a '..' segment
             /charts/.;x/y                        | the path holds a '.' segment
+            /a;v=1/b                             | the path holds a ';' (a path parameter, which some servers cut off)
+            /charts/secret-1.0.0.tgz;.prov       | the path holds a ';' (a path parameter, which some servers cut off)
+            /charts/secret-1.0.0.tgz%3B.prov     | the path holds a ';' (a path parameter, which some servers cut off)
+            /charts/secret-1.0.0.tgz%3b.prov     | the path holds a ';' (a path parameter, which some servers cut off)
             /charts%2F..%2Fsecret                | the path holds an encoded slash (%2F)
             /charts%2fx                          | the path holds an encoded slash (%2F)
             /charts/x%5C..%5Csecret              | the path holds an encoded backslash (%5C)
@@ -106,7 +109,7 @@ class CanonicalPathTest {
 
     @Test
     void encodingIsStableUnderASecondParse() {
-        for (String target : new String[] {"/charts/my%20chart.tgz", "/a/caf%C3%A9", "/x;y=%22z%22", "/100%25"}) {
+        for (String target : new String[] {"/charts/my%20chart.tgz", "/a/caf%C3%A9", "/x%22z%22", "/100%25"}) {
             CanonicalPath once = accept(target);
             CanonicalPath twice = accept(once.encoded());
             assertEquals(once.path(), twice.path(), target);

@@ -1,7 +1,12 @@
 package io.chartgate.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -35,9 +40,27 @@ class PathGlobTest {
             /index.yaml          | /index.yaml              | true
             /*/index.yaml        | /team/index.yaml         | true
             /*/index.yaml        | /index.yaml              | false
+            /**/**/x             | /x                       | true
+            /**/**/x             | /a/b/x                   | true
+            /a/**/b/**/c         | /a/b/c                   | true
+            /a/**/b/**/c         | /a/x/b/y/z/c             | true
+            /a/**/b/**/c         | /a/x/c/y/b               | false
             """)
     void globsMatchCanonicalPaths(String glob, String path, boolean expected) {
         CanonicalPath p = ((CanonicalPath.Canonical) CanonicalPath.parse(path)).path();
         assertEquals(expected, PathGlob.compile(glob).matches(p));
+    }
+
+    /**
+     * Trying every split of every {@code **} took about C(2000, k) steps for k of them (10 s for three, hours for
+     * four), so a client could hang a policy check with a long path. The timeout only guards against that
+     * blow-up; it measures nothing.
+     */
+    @Test
+    void severalDoubleStarsAgainstTwoThousandSegmentsStayPolynomial() {
+        CanonicalPath deep = ((CanonicalPath.Canonical) CanonicalPath.parse("/a".repeat(2000) + "/b")).path();
+        assertFalse(assertTimeoutPreemptively(Duration.ofSeconds(30), () -> PathGlob.compile("/**/**/**/x").matches(deep)));
+        assertFalse(assertTimeoutPreemptively(Duration.ofSeconds(30), () -> PathGlob.compile("/**/**/**/**/x").matches(deep)));
+        assertTrue(PathGlob.compile("/**/a/**/**/b").matches(deep));
     }
 }
