@@ -220,6 +220,11 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             if (cause instanceof UpstreamException e && e.failure() != null) {
                 metrics.upstreamError(routeName, e.failure());
             }
+            if (cause instanceof UpstreamException e && e.detail() != null) {
+                // the upstream's address and the socket error are for the operator, not the client
+                LOG.warning("request " + exchange.requestId + " to route " + routeName + ": " + e.getMessage() + ": "
+                        + e.detail());
+            }
             if (cause instanceof UpstreamException e) {
                 if (e.kind() == UpstreamException.Kind.METHOD_NOT_ALLOWED) {
                     request.response().putHeader(HttpHeaders.ALLOW,
@@ -294,7 +299,18 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         entry.put("requestId", exchange.requestId);
         entry.put("remote", request.connection().remoteAddress().toString());
         entry.put("method", request.method().name());
-        entry.put("path", exchange.path == null ? request.uri() : exchange.path.path());
+        if (exchange.path != null) {
+            entry.put("path", exchange.path.path());
+        } else {
+            // a refused target: its path as sent and the names of its query parameters, never their values
+            // (a presigned URL's signature, a token)
+            String uri = request.uri();
+            int query = uri.indexOf('?');
+            entry.put("path", query < 0 ? uri : uri.substring(0, query));
+            if (query >= 0) {
+                entry.put("queryNames", queryNames(uri.substring(query + 1)));
+            }
+        }
         entry.put("status", status);
         entry.put("bytesIn", exchange.bytesIn);
         entry.put("bytesOut", response.bytesWritten());
@@ -306,6 +322,18 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         entry.put("subject", exchange.identity.isAnonymous() ? null : exchange.identity.subject().rfc4514());
         entry.put("fingerprint", exchange.identity.fingerprint());
         accessLog.write(entry);
+    }
+
+    private static List<String> queryNames(String query) {
+        List<String> names = new java.util.ArrayList<>();
+        for (String pair : query.split("&")) {
+            int equals = pair.indexOf('=');
+            String name = equals < 0 ? pair : pair.substring(0, equals);
+            if (!name.isEmpty()) {
+                names.add(name);
+            }
+        }
+        return names;
     }
 
     private static X509Certificate peerCertificate(HttpServerRequest request) {

@@ -24,6 +24,7 @@ public final class UpstreamException extends RuntimeException {
 
     private final Kind kind;
     private final String failure;
+    private final String detail;
 
     public UpstreamException(Kind kind, String message) {
         this(kind, null, message);
@@ -34,9 +35,23 @@ public final class UpstreamException extends RuntimeException {
      *     connect, timeout or reset; null when the upstream did not fail (a body over the limit, say)
      */
     public UpstreamException(Kind kind, String failure, String message) {
+        this(kind, failure, message, null);
+    }
+
+    /**
+     * @param detail what the operator needs and the client must not see (the upstream's address, the socket
+     *     error): logged, never sent; may be null
+     */
+    public UpstreamException(Kind kind, String failure, String message, String detail) {
         super(message, null, false, false);
         this.kind = kind;
         this.failure = failure;
+        this.detail = detail;
+    }
+
+    /** For the log only; null when there is nothing beyond the message. */
+    public String detail() {
+        return detail;
     }
 
     public Kind kind() {

@@ -151,6 +151,18 @@ class HttpUpstreamIT {
     }
 
     @Test
+    void theAccessLogOfARefusedTargetHoldsItsPathAndQueryNamesButNoQueryValues() throws Exception {
+        String raw = TlsClients.raw(TlsClients.context(bob, pki.caFile()), gateway.port(),
+                "GET /charts/../x.tgz?X-Amz-Signature=s3cr3tsig&token=t0ken&flag HTTP/1.1\r\nHost: localhost\r\n"
+                        + "X-Request-Id: refused-with-query\r\nConnection: close\r\n\r\n");
+        assertTrue(raw.startsWith("HTTP/1.1 400 "), raw);
+        Map<String, Object> line = gateway.awaitRequest("refused-with-query");
+        assertEquals("/charts/../x.tgz", line.get("path"));
+        assertEquals(List.of("X-Amz-Signature", "token", "flag"), line.get("queryNames"));
+        assertTrue(!line.toString().contains("s3cr3tsig") && !line.toString().contains("t0ken"), line::toString);
+    }
+
+    @Test
     void aDenialCarriesTheShortReasonInTheStatusLine() throws Exception {
         String raw = TlsClients.raw(TlsClients.context(bob, pki.caFile()), gateway.port(),
                 "PUT /charts/x.tgz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");

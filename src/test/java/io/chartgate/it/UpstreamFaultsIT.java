@@ -112,7 +112,9 @@ class UpstreamFaultsIT {
         assertEquals(502, response.statusCode());
         Map<?, ?> body = JSON.readValue(response.body(), Map.class);
         assertEquals("upstream_unavailable", body.get("error"));
-        assertTrue(((String) body.get("message")).startsWith("the upstream cannot be reached"), body::toString);
+        assertEquals("the upstream cannot be reached", body.get("message"), "the upstream's address is logged, not sent");
+        assertTrue(!response.body().contains("127.0.0.1") && !response.headers().toString().contains("127.0.0.1"),
+                response::body);
     }
 
     @Test

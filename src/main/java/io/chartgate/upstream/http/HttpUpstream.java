@@ -201,7 +201,7 @@ public final class HttpUpstream implements Upstream {
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
                 done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
-                        "the upstream cannot be reached (" + describe(ar.cause()) + ")"));
+                        "the upstream cannot be reached", describe(ar.cause())));
                 return;
             }
             HttpClientRequest outgoing = ar.result();
@@ -235,7 +235,7 @@ public final class HttpUpstream implements Upstream {
                 }
                 if (response.failed()) {
                     done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "reset",
-                            "the upstream closed the connection (" + describe(response.cause()) + ")"));
+                            "the upstream closed the connection", describe(response.cause())));
                 } else if (shaper.credentialsRefused(response.result().statusCode())) {
                     response.result().request().reset();
                     done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "status_5xx",
