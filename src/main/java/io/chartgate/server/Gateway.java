@@ -120,11 +120,11 @@ public final class Gateway {
                         handler.closed(connection);
                     });
                 });
-        UpstreamProbe probe = new UpstreamProbe(vertx);
+        UpstreamProbe probe = new UpstreamProbe(vertx, () -> state.get().upstreams());
         Reloader reloader = new Reloader(vertx, loader, compiled, server, state, metrics, accessLog, rejections, probe);
         return server.listen()
                 .compose(listening -> {
-                    probe.start(config.routes());
+                    probe.start();
                     return AdminServer.start(vertx, config.admin().host(), config.admin().port(), metrics, probe::notReady,
                             () -> reloader.reload("admin"));
                 })

@@ -129,7 +129,7 @@ final class Reloader {
             current = compiled;
             fingerprint = fingerprint(after);
             retire(old, after.server().shutdownGraceSeconds());
-            probe.routes(after.routes());
+            probe.reprobe();
             metrics.configLoaded(Instant.now(), true);
             metrics.expiries(Gateway.expiries(compiled.tls()));
             Map<String, Object> entry = entry(trigger, "success");

@@ -27,6 +27,12 @@ public interface Upstream extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Whether the upstream is ready for requests, asked the way its kind needs (a HEAD of an http URL, a signed
+     * HeadBucket, the directory's presence); fails with the reason it is not. Every adapter must say.
+     */
+    Future<Void> probe();
+
     /** Releases connections and pools. */
     @Override
     void close();

@@ -103,6 +103,16 @@ public final class FileUpstream implements Upstream {
         }, false);
     }
 
+    @Override
+    public Future<Void> probe() {
+        return vertx.executeBlocking(() -> {
+            if (!Files.isDirectory(dir)) {
+                throw new IllegalStateException(dir + " is not a directory");
+            }
+            return null;
+        }, false);
+    }
+
     /** Resolves below {@code dir}, following symlinks only where they stay inside it. Runs off the event loop. */
     private Found find(String relative) throws IOException {
         Path root = dir.toRealPath();

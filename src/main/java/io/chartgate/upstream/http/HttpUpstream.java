@@ -75,7 +75,7 @@ public final class HttpUpstream implements Upstream {
     private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, List<String> indexBases, RequestShaper shaper) {
         this.vertx = vertx;
         this.indexBases = List.copyOf(indexBases);
-        this.shaper = shaper != null ? shaper : this::shapeHttp;
+        this.shaper = shaper != null ? shaper : new PlainHttp();
         this.config = config;
         URI url = config.url();
         boolean https = url.getScheme().equalsIgnoreCase("https");
@@ -180,16 +180,58 @@ public final class HttpUpstream implements Upstream {
         return options;
     }
 
-    /** A plain HTTP upstream: the URL's path before the target, the gateway's basic or bearer credentials. */
-    private void shapeHttp(RequestOptions options, UpstreamRequest upstream, HttpMethod method, Path spooledBody) {
-        MultiMap headers = options.getHeaders();
-        headers.set(HttpHeaders.HOST, hostHeader);
-        if (authorization != null) {
-            headers.set(HttpHeaders.AUTHORIZATION, authorization);
-        } else {
-            headers.remove(HttpHeaders.AUTHORIZATION);
+    /**
+     * A plain HTTP upstream: the URL's path before the target, the gateway's basic or bearer credentials; its
+     * probe is a HEAD of the URL, and any answer means it is up (a 404 or 401 too: it is alive).
+     */
+    private final class PlainHttp implements RequestShaper {
+        @Override
+        public void shape(RequestOptions options, UpstreamRequest upstream, HttpMethod method, Path spooledBody) {
+            credentials(options);
+            options.setURI(basePath + upstream.target());
         }
-        options.setURI(basePath + upstream.target());
+
+        @Override
+        public void shapeProbe(RequestOptions options) {
+            credentials(options);
+            options.setURI(basePath.isEmpty() ? "/" : basePath);
+        }
+
+        private void credentials(RequestOptions options) {
+            MultiMap headers = options.getHeaders() == null ? MultiMap.caseInsensitiveMultiMap() : options.getHeaders();
+            options.setHeaders(headers);
+            headers.set(HttpHeaders.HOST, hostHeader);
+            if (authorization != null) {
+                headers.set(HttpHeaders.AUTHORIZATION, authorization);
+            } else {
+                headers.remove(HttpHeaders.AUTHORIZATION);
+            }
+        }
+    }
+
+    /**
+     * One HEAD to the upstream on the route's own client (its pool, its CA), shaped as the kind wants it: the
+     * URL for http, a signed HeadBucket for s3. Fails with why the upstream is not ready.
+     */
+    @Override
+    public Future<Void> probe() {
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.HEAD).setHost(host).setPort(port)
+                .setConnectTimeout(config.connectTimeoutMs()).setIdleTimeout(config.connectTimeoutMs());
+        try {
+            shaper.shapeProbe(options);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+        return client.request(options)
+                .compose(HttpClientRequest::send)
+                .compose(response -> response.end().map(v -> response.statusCode()))
+                .transform(ar -> {
+                    if (ar.failed()) {
+                        return Future.failedFuture(new IllegalStateException(describe(ar.cause())));
+                    }
+                    String problem = shaper.probeProblem(ar.result());
+                    return problem == null ? Future.succeededFuture() : Future.failedFuture(new IllegalStateException(problem));
+                });
     }
 
     /**

@@ -21,6 +21,14 @@ public interface RequestShaper {
      */
     void shape(RequestOptions options, UpstreamRequest request, HttpMethod method, Path spooledBody);
 
+    /** Completes {@code options} (method HEAD, host and port set) for the readiness probe of this upstream. */
+    void shapeProbe(RequestOptions options);
+
+    /** Null when a probe's answer means the upstream is ready, else why it is not. */
+    default String probeProblem(int status) {
+        return null;
+    }
+
     /** Whether upload bodies must be in a file before the request can be shaped (S3 with signed payloads). */
     default boolean spoolsBodies() {
         return false;

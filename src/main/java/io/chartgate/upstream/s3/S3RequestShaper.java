@@ -100,7 +100,30 @@ public final class S3RequestShaper implements RequestShaper {
         if (spooledBody == null && method == HttpMethod.PUT && request.request().getHeader(HttpHeaders.CONTENT_LENGTH) == null) {
             throw new UpstreamException(UpstreamException.Kind.BAD_REQUEST, "uploads to S3 need a Content-Length");
         }
-        String path = basePath + "/" + encodeKey(key);
+        sign(options, method, basePath + "/" + encodeKey(key), spooledBody);
+    }
+
+    /** A signed HEAD of the bucket itself (S3's HeadBucket): 200 when it exists and the gateway's keys may use it. */
+    @Override
+    public void shapeProbe(RequestOptions options) {
+        sign(options.setMethod(HttpMethod.HEAD), HttpMethod.HEAD, basePath.isEmpty() ? "/" : basePath, null);
+    }
+
+    @Override
+    public String probeProblem(int status) {
+        return switch (status) {
+            case 200 -> null;
+            case 403 -> "the bucket refused the gateway's credentials (403); check the route's keys and permissions";
+            case 404 -> "no bucket " + config.bucket() + " at the endpoint (404)";
+            case 301, 400 -> "the bucket answered " + status + " (another region or endpoint?)";
+            default -> "the bucket answered " + status;
+        };
+    }
+
+    /** Signs {@code method path} with SigV4 into {@code options}' headers, hashing the spooled body when there is one. */
+    private void sign(RequestOptions options, HttpMethod method, String path, Path spooledBody) {
+        MultiMap headers = options.getHeaders() == null ? MultiMap.caseInsensitiveMultiMap() : options.getHeaders();
+        options.setHeaders(headers);
         SdkHttpRequest unsigned = SdkHttpRequest.builder()
                 .method(SdkHttpMethod.fromValue(method.name()))
                 .protocol(scheme).host(host).port(port)
