@@ -45,6 +45,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
     private static final Logger LOG = Logger.getLogger(ProxyHandler.class.getName());
 
+    static final String NOSNIFF = "X-Content-Type-Options";
+
     /** The status logged and counted for a request whose client went away before any response. */
     static final int CLIENT_CLOSED = 499;
 
@@ -108,6 +110,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         ClientIdentity identity = certificate == null ? ClientIdentity.ANONYMOUS : identity(request.connection(), certificate);
         Exchange exchange = new Exchange(request, requestId, identity, certificate, closing);
         request.response().putHeader(ForwardedHeaders.REQUEST_ID, requestId);
+        // no browser may guess another type than the one sent (an index or a chart served as HTML)
+        request.response().putHeader(NOSNIFF, "nosniff");
         request.response().endHandler(v -> finish(exchange));
         request.response().closeHandler(v -> finish(exchange));
         return exchange;

@@ -81,12 +81,13 @@ public final class ResponseRelay {
 
     /**
      * Copies every header except hop-by-hop ones, those the {@code Connection} header names, and the
-     * upstream's {@code X-Request-Id} (the gateway's own is already set).
+     * upstream's {@code X-Request-Id} and {@code X-Content-Type-Options} (the gateway's own are already set).
      */
     public static void copyEndToEnd(MultiMap from, MultiMap to) {
         MultiMap copy = MultiMap.caseInsensitiveMultiMap().addAll(from);
         HopByHop.strip(copy);
         copy.remove("X-Request-Id");
+        copy.remove("X-Content-Type-Options"); // the gateway sends nosniff on every response itself
         to.addAll(copy);
     }
 }

@@ -151,6 +151,16 @@ class HttpUpstreamIT {
     }
 
     @Test
+    void everyResponseForbidsContentSniffingOnce() throws Exception {
+        for (String[] request : new String[][] {{"bob", "/ping.txt"}, {"bob", "/index.yaml"}, {"eve", "/ping.txt"},
+            {"bob", "/missing.txt"}}) {
+            HttpResponse<byte[]> response = send(request[0], "GET", request[1], null);
+            assertEquals(List.of("nosniff"), response.headers().allValues("x-content-type-options"),
+                    () -> request[1] + " for " + request[0] + " answered " + response.statusCode());
+        }
+    }
+
+    @Test
     void theAccessLogOfARefusedTargetHoldsItsPathAndQueryNamesButNoQueryValues() throws Exception {
         String raw = TlsClients.raw(TlsClients.context(bob, pki.caFile()), gateway.port(),
                 "GET /charts/../x.tgz?X-Amz-Signature=s3cr3tsig&token=t0ken&flag HTTP/1.1\r\nHost: localhost\r\n"

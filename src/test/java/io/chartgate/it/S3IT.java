@@ -82,6 +82,21 @@ class S3IT {
     }
 
     @Test
+    void anUploadCannotChooseHowTheStoreServesItToOthers() throws Exception {
+        byte[] chart = "not really html".getBytes();
+        assertEquals(200, send(at("/s3/page-1.0.0.tgz").header("Content-Type", "text/html")
+                .header("Content-Disposition", "inline; filename=x.html").PUT(HttpRequest.BodyPublishers.ofByteArray(chart)))
+                .statusCode());
+        HttpResponse<byte[]> back = send(at("/s3/page-1.0.0.tgz"));
+        assertEquals(200, back.statusCode());
+        assertEquals("application/octet-stream", back.headers().firstValue("content-type").orElseThrow());
+        assertTrue(back.headers().firstValue("content-disposition").isEmpty(), () -> back.headers().toString());
+        assertEquals(200, send(at("/s3/kept-1.0.0.tgz").header("Content-Type", "application/gzip")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(chart))).statusCode());
+        assertEquals("application/gzip", send(at("/s3/kept-1.0.0.tgz")).headers().firstValue("content-type").orElseThrow());
+    }
+
+    @Test
     void aChartRoundTripsThroughTheBucket() throws Exception {
         byte[] chart = new byte[3 << 20];
         new Random(5).nextBytes(chart);

@@ -36,6 +36,10 @@ import software.amazon.awssdk.identity.spi.AwsSessionCredentialsIdentity;
 public final class S3RequestShaper implements RequestShaper {
 
     private static final AwsV4HttpSigner SIGNER = AwsV4HttpSigner.create();
+    /** The content types a chart repository's objects have; any other an upload names is stored as octet-stream. */
+    private static final java.util.Set<String> CHART_TYPES = java.util.Set.of("application/gzip", "application/x-gzip",
+            "application/x-tar", "application/octet-stream", "text/plain", "application/x-yaml", "text/yaml",
+            "application/yaml", "application/json", "application/pgp-signature");
 
     private final S3UpstreamConfig config;
     private final String basePath;
@@ -96,6 +100,12 @@ public final class S3RequestShaper implements RequestShaper {
             if (n.startsWith("x-amz-") || n.equals("authorization")) {
                 headers.remove(name);
             }
+        }
+        // S3 stores these with the object and serves them back to every reader: a client must not choose them
+        headers.remove("Content-Disposition");
+        String type = headers.get(HttpHeaders.CONTENT_TYPE);
+        if (type != null && !CHART_TYPES.contains(type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT))) {
+            headers.set(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
         }
         if (spooledBody == null && method == HttpMethod.PUT && request.request().getHeader(HttpHeaders.CONTENT_LENGTH) == null) {
             throw new UpstreamException(UpstreamException.Kind.BAD_REQUEST, "uploads to S3 need a Content-Length");
