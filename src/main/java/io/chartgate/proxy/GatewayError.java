@@ -6,6 +6,7 @@ public enum GatewayError {
     CERTIFICATE_REQUIRED(401, "certificate_required"),
     FORBIDDEN(403, "forbidden"),
     CERTIFICATE_REVOKED(403, "certificate_revoked"),
+    CERTIFICATE_EXPIRED(403, "certificate_expired"),
     NO_ROUTE(404, "no_route"),
     METHOD_NOT_ALLOWED(405, "method_not_allowed"),
     PAYLOAD_TOO_LARGE(413, "payload_too_large"),

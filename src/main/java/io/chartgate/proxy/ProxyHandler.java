@@ -257,12 +257,24 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
      */
     private static boolean stillTrusted(Exchange exchange, GatewayState current) {
         X509Certificate certificate = exchange.certificate;
+        Instant now = Instant.now();
+        // a keep-alive connection (or a resumed TLS 1.2 session) outlives the certificate it was opened with
+        if (now.isAfter(certificate.getNotAfter().toInstant())) {
+            exchange.fail(GatewayError.CERTIFICATE_EXPIRED, "the certificate of " + exchange.identity.principal()
+                    + " expired at " + certificate.getNotAfter().toInstant());
+            return false;
+        }
+        if (now.isBefore(certificate.getNotBefore().toInstant())) {
+            exchange.fail(GatewayError.FORBIDDEN, "the certificate of " + exchange.identity.principal()
+                    + " is not valid before " + certificate.getNotBefore().toInstant());
+            return false;
+        }
         if (!current.trustedIssuers().contains(certificate.getIssuerX500Principal())) {
             exchange.fail(GatewayError.FORBIDDEN, "the issuer " + certificate.getIssuerX500Principal().getName()
                     + " is no longer a trusted client CA");
             return false;
         }
-        CrlSet.Refusal refusal = current.crls().refusal(certificate, Instant.now());
+        CrlSet.Refusal refusal = current.crls().refusal(certificate, now);
         if (refusal != null) {
             exchange.fail(refusal.revoked() ? GatewayError.CERTIFICATE_REVOKED : GatewayError.FORBIDDEN, refusal.reason());
             return false;

@@ -118,6 +118,12 @@ public final class TestPki {
             return this;
         }
 
+        /** Valid from a minute ago until {@code lifetime} from now (whole seconds, as X.509 counts). */
+        public Fixture expiresIn(Duration lifetime) {
+            request = request.withValidity(Instant.now().minus(Duration.ofMinutes(1)), Instant.now().plus(lifetime));
+            return this;
+        }
+
         public Fixture notYetValid() {
             request = request.withValidity(Instant.now().plus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(30)));
             return this;
