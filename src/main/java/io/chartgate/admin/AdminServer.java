@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * The plain-HTTP admin server, loopback by default: {@code /healthz} (the process answers), {@code /readyz}
+ * The plain-HTTP admin server, loopback by default: {@code /healthz} (the process answers and no event loop is
+ * blocked), {@code /readyz}
  * (certificates loaded and every upstream answered the last probe), {@code /metrics} (Prometheus text) and
  * {@code POST /-/reload} (200 {@code {"result":"success"}}, or 422 naming every problem; the old configuration
  * stays).
@@ -29,10 +30,22 @@ public final class AdminServer {
      * @param readiness null when ready, else why not
      * @param reload reloads the configuration: the errors of a failure, or none
      */
+    /**
+     * @param stalled null while the process is healthy, else why not (a blocked event loop): {@code /healthz}
+     *     then answers 503 with it
+     */
     public static Future<AdminServer> start(Vertx vertx, String host, int port, GatewayMetrics metrics,
-            Supplier<String> readiness, Supplier<Future<List<String>>> reload) {
+            Supplier<String> readiness, Supplier<String> stalled, Supplier<Future<List<String>>> reload) {
         Router router = Router.router(vertx);
-        router.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
+        router.get("/healthz").handler(ctx -> {
+            String problem = stalled.get();
+            if (problem == null) {
+                ctx.json(new JsonObject().put("status", "ok"));
+            } else {
+                ctx.response().setStatusCode(503);
+                ctx.json(new JsonObject().put("status", "stalled").put("reason", problem));
+            }
+        });
         router.get("/readyz").handler(ctx -> {
             String notReady = readiness.get();
             if (notReady == null) {

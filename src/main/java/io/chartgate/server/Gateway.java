@@ -55,12 +55,14 @@ public final class Gateway {
     private final HttpServer server;
     private final AdminServer admin;
     private final UpstreamProbe probe;
+    private final Liveness liveness;
     private final AtomicReference<GatewayState> state;
     private final AccessLog accessLog;
     private final Reloader reloader;
 
-    private Gateway(Vertx vertx, HttpServer server, AdminServer admin, UpstreamProbe probe,
+    private Gateway(Vertx vertx, HttpServer server, AdminServer admin, UpstreamProbe probe, Liveness liveness,
             AtomicReference<GatewayState> state, AccessLog accessLog, Reloader reloader) {
+        this.liveness = liveness;
         this.vertx = vertx;
         this.server = server;
         this.admin = admin;
@@ -121,18 +123,20 @@ public final class Gateway {
                     });
                 });
         UpstreamProbe probe = new UpstreamProbe(vertx, () -> state.get().upstreams());
+        Liveness liveness = Liveness.start(vertx);
         Reloader reloader = new Reloader(vertx, loader, compiled, server, state, metrics, accessLog, rejections, probe);
         return server.listen()
                 .compose(listening -> {
                     probe.start();
                     return AdminServer.start(vertx, config.admin().host(), config.admin().port(), metrics, probe::notReady,
-                            () -> reloader.reload("admin"));
+                            liveness::stalled, () -> reloader.reload("admin"));
                 })
                 .map(admin -> {
                     reloader.watch();
-                    return new Gateway(vertx, server, admin, probe, state, accessLog, reloader);
+                    return new Gateway(vertx, server, admin, probe, liveness, state, accessLog, reloader);
                 })
                 .onFailure(e -> {
+                    liveness.stop();
                     probe.stop();
                     server.close();
                     state.get().upstreams().values().forEach(Upstream::close);
@@ -285,6 +289,7 @@ public final class Gateway {
         int grace = state.get().config().server().shutdownGraceSeconds();
         reloader.stop();
         probe.stop();
+        liveness.stop();
         return server.shutdown(grace, TimeUnit.SECONDS)
                 .eventually(() -> admin.close())
                 .andThen(ar -> state.get().upstreams().values().forEach(Upstream::close))

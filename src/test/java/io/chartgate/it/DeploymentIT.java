@@ -83,6 +83,8 @@ class DeploymentIT {
         assertEquals("/healthz", gateway.at("/livenessProbe/httpGet/path").asText());
         assertEquals("/readyz", gateway.at("/readinessProbe/httpGet/path").asText());
         assertEquals("admin", gateway.at("/readinessProbe/httpGet/port").asText());
+        assertTrue(gateway.get("env").toString().contains("-XX:+ExitOnOutOfMemoryError"),
+                "a JVM out of memory must exit so the kubelet restarts it: " + gateway.get("env"));
         assertEquals(1, pod.get("containers").size());
         JsonNode service = docs.stream().filter(d -> d.get("kind").asText().equals("Service")
                 && d.at("/metadata/name").asText().equals("gw-chartgate")).findFirst().orElseThrow();
