@@ -359,7 +359,7 @@ public final class ConfigLoader {
 
     private S3UpstreamConfig s3(ConfigNode n) {
         n.allowOnly("type", "endpoint", "bucket", "region", "pathStyle", "keyPrefix", "accessKeyId", "secretAccessKey",
-                "sessionToken", "connectTimeoutMs", "responseTimeoutMs", "rewriteIndexUrls", "indexUrlPrefixes", "payloadSigning",
+                "sessionToken", "connectTimeoutMs", "responseTimeoutMs", "rewriteIndexUrls", "indexUrlPrefixes", "payloadSigning", "spoolMaxBytes",
                 "filterIndex");
         String region = n.get("region").string("us-east-1");
         if (region.isBlank() || !region.matches("[a-z0-9-]+")) {
@@ -406,7 +406,8 @@ public final class ConfigLoader {
                 n.get("connectTimeoutMs").integer(2000, 1, 600_000),
                 n.get("responseTimeoutMs").integer(30_000, 1, 3_600_000),
                 index(n),
-                n.get("payloadSigning").enumValue(PayloadSigning.class, PayloadSigning.UNSIGNED));
+                n.get("payloadSigning").enumValue(PayloadSigning.class, PayloadSigning.UNSIGNED),
+                n.get("spoolMaxBytes").size(S3UpstreamConfig.DEFAULT_SPOOL_MAX_BYTES, 1, Long.MAX_VALUE));
     }
 
     private static List<String> urlPrefixes(ConfigNode n) {

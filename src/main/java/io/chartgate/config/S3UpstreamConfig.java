@@ -5,7 +5,8 @@ import java.net.URI;
 /**
  * An S3 bucket the gateway signs requests to with SigV4. Credentials come from the file or, when it names
  * none, from the standard AWS environment variables at load time; {@code sessionToken} may be null.
- * {@code keyPrefix} is empty or ends with '/'.
+ * {@code keyPrefix} is empty or ends with '/'. {@code spoolMaxBytes} bounds what {@code payloadSigning: spool} keeps
+ * on the temporary disk for the route at once.
  */
 public record S3UpstreamConfig(
         URI endpoint,
@@ -19,7 +20,11 @@ public record S3UpstreamConfig(
         int connectTimeoutMs,
         int responseTimeoutMs,
         IndexOptions index,
-        PayloadSigning payloadSigning) implements UpstreamConfig {
+        PayloadSigning payloadSigning,
+        long spoolMaxBytes) implements UpstreamConfig {
+
+    /** The default bound on the bytes all spooled uploads of one route hold on the temporary disk at once. */
+    public static final long DEFAULT_SPOOL_MAX_BYTES = 4L << 30;
 
     @Override
     public String type() {

@@ -56,13 +56,17 @@ class S3IT {
                     prefix: /signed
                     upstream: { type: s3, endpoint: "%1$s", bucket: charts, pathStyle: true, payloadSigning: spool,
                                 accessKeyId: %2$s, secretAccessKey: %3$s }
+                  - name: tight
+                    prefix: /tight
+                    upstream: { type: s3, endpoint: "%1$s", bucket: charts, pathStyle: true, payloadSigning: spool,
+                                spoolMaxBytes: 1Mi, accessKeyId: %2$s, secretAccessKey: %3$s }
                   - name: wrongkeys
                     prefix: /wrong
                     upstream: { type: s3, endpoint: "%1$s", bucket: charts, pathStyle: true,
                                 accessKeyId: %2$s, secretAccessKey: not-the-secret }
                 policy:
                   rules:
-                    - { name: release, match: { ou: release }, read: ["/**"], write: ["/s3/**", "/signed/**"] }
+                    - { name: release, match: { ou: release }, read: ["/**"], write: ["/s3/**", "/signed/**", "/tight/**"] }
                 """.formatted(s3.endpoint(), S3ProxyServer.IDENTITY, S3ProxyServer.CREDENTIAL));
         client = TlsClients.http(TlsClients.context(writer, pki.caFile()));
     }
@@ -79,6 +83,21 @@ class S3IT {
 
     private static HttpRequest.Builder at(String path) {
         return HttpRequest.newBuilder(URI.create(gateway.url(path)));
+    }
+
+    @Test
+    void spooledUploadsPastSpoolMaxBytesGet503AndTheSpoolIsFreeAgainAfterwards() throws Exception {
+        // the headers alone: the gateway refuses on the declared length, before any of the body, and closes
+        String refused = TlsClients.raw(TlsClients.context(writer, pki.caFile()), gateway.port(),
+                "PUT /tight/big-1.0.0.tgz HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + (2 << 20) + "\r\n\r\n");
+        assertTrue(refused.startsWith("HTTP/1.1 503 "), refused);
+        assertTrue(refused.contains("\"error\":\"overloaded\"") && refused.contains("spoolMaxBytes: 1048576"), refused);
+        // 400 KiB each: an upload's share is given back when its spool file is deleted, a moment after its answer,
+        // so two may overlap, and both fit
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<byte[]> small = send(at("/tight/small-1.0." + i + ".tgz").PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[400 << 10])));
+            assertEquals(200, small.statusCode(), () -> "each upload gives its share back: " + new String(small.body()));
+        }
     }
 
     @Test

@@ -33,6 +33,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -56,9 +57,12 @@ public final class HttpUpstream implements Upstream {
     private final String authorization;
     private final List<String> indexBases;
     private final RequestShaper shaper;
+    /** Bytes the route's spooled uploads hold on the temporary disk now, bounded by {@code spoolMaxBytes}. */
+    private final AtomicLong spooled = new AtomicLong();
+    private final long spoolMaxBytes;
 
     public HttpUpstream(Vertx vertx, HttpUpstreamConfig config) {
-        this(vertx, config, List.of(config.url().toString()), null);
+        this(vertx, config, List.of(config.url().toString()), null, Long.MAX_VALUE);
     }
 
     /**
@@ -69,11 +73,13 @@ public final class HttpUpstream implements Upstream {
         S3RequestShaper shaper = new S3RequestShaper(s3);
         HttpUpstreamConfig transport = new HttpUpstreamConfig(shaper.origin(), null, null, s3.connectTimeoutMs(),
                 s3.responseTimeoutMs(), s3.index());
-        return new HttpUpstream(vertx, transport, shaper.indexBases(), shaper);
+        return new HttpUpstream(vertx, transport, shaper.indexBases(), shaper, s3.spoolMaxBytes());
     }
 
-    private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, List<String> indexBases, RequestShaper shaper) {
+    private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, List<String> indexBases, RequestShaper shaper,
+            long spoolMaxBytes) {
         this.vertx = vertx;
+        this.spoolMaxBytes = spoolMaxBytes;
         this.indexBases = List.copyOf(indexBases);
         this.shaper = shaper != null ? shaper : new PlainHttp();
         this.config = config;
@@ -149,6 +155,28 @@ public final class HttpUpstream implements Upstream {
      * {@code maxBodyBytes}, never memory), is signed there, sent from it, and the file is deleted.
      */
     private Future<Void> forwardSpooled(UpstreamRequest upstream) {
+        HttpServerRequest request = upstream.request();
+        // what this upload may hold on the temporary disk: its declared length, else as much as any body may be
+        long size = upstream.maxBodyBytes();
+        try {
+            String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+            size = declared != null ? Long.parseLong(declared.trim()) : size;
+        } catch (NumberFormatException e) {
+            // the codec refuses a malformed length before this; the bound stays the largest body
+        }
+        long reserved = size;
+        if (spooled.addAndGet(reserved) > spoolMaxBytes) {
+            spooled.addAndGet(-reserved);
+            return Future.failedFuture(new UpstreamException(UpstreamException.Kind.OVERLOADED,
+                    "the spool for signed S3 uploads is full (spoolMaxBytes: " + spoolMaxBytes + " bytes); try again"));
+        }
+        return spool(upstream).eventually(() -> {
+            spooled.addAndGet(-reserved);
+            return Future.succeededFuture();
+        });
+    }
+
+    private Future<Void> spool(UpstreamRequest upstream) {
         HttpServerRequest request = upstream.request();
         return vertx.fileSystem().createTempFile("chartgate-spool-", ".body").compose(path -> {
             Future<Void> exchange = vertx.fileSystem().open(path, new OpenOptions().setWrite(true).setTruncateExisting(true))
