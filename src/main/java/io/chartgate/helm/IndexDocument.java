@@ -54,10 +54,10 @@ public final class IndexDocument {
     }
 
     /**
-     * One chart version: its chart's name, its URLs (alias-resolved, in order), where the URL scalars written in
-     * it are, and its extent: whole lines in a block sequence, the item alone in a flow one (or JSON).
+     * One chart version: its chart's name, its URLs (alias-resolved, in order), and its extent: whole lines in a
+     * block sequence, the item alone in a flow one (or JSON).
      */
-    public record Version(String chart, List<String> urls, List<Url> scalars, Extent extent) {
+    public record Version(String chart, List<String> urls, Extent extent) {
     }
 
     /** A chart: its name, its versions, and its extent in the entries mapping (key and value). */
@@ -366,10 +366,9 @@ public final class IndexDocument {
         return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
-    /** A version's URLs and scalars while its mapping is being read. */
+    /** A version's URLs while its mapping is being read. */
     private static final class VersionBuilder {
         final List<String> urls = new ArrayList<>();
-        final List<Url> scalars = new ArrayList<>();
         int start;
         boolean flow;
     }
@@ -517,9 +516,6 @@ public final class IndexDocument {
             Url url = new Url(value, start, end, style, flow);
             if (version != null) {
                 version.version.urls.add(value);
-                if (located) {
-                    version.version.scalars.add(url);
-                }
             }
             Frame list = stack.peek();
             if (list != null && list.values != null) {
@@ -613,7 +609,7 @@ public final class IndexDocument {
         private Version finish(Frame chart, VersionBuilder version, int end) {
             Extent extent = version.flow ? new Extent(version.start, end, true)
                     : new Extent(lineStart(s, version.start), lineEnd(s, end), false);
-            return new Version(chart.chart, List.copyOf(version.urls), List.copyOf(version.scalars), extent);
+            return new Version(chart.chart, List.copyOf(version.urls), extent);
         }
 
         private void valueRead(Frame top, int end) {
@@ -736,7 +732,6 @@ public final class IndexDocument {
         private Version version(JsonParser parser, String chart) throws IOException {
             int start = offset(parser.currentTokenLocation().getByteOffset());
             List<String> values = new ArrayList<>();
-            List<Url> scalars = new ArrayList<>();
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
                 JsonToken value = parser.nextToken();
@@ -747,7 +742,6 @@ public final class IndexDocument {
                             String text = parser.getText();
                             Url url = new Url(text, at, offset(parser.currentLocation().getByteOffset()), Style.JSON, true);
                             values.add(text);
-                            scalars.add(url);
                             urls.add(url);
                         } else {
                             parser.skipChildren();
@@ -758,7 +752,7 @@ public final class IndexDocument {
                 }
             }
             int end = offset(parser.currentTokenLocation().getByteOffset()) + 1;
-            return new Version(chart, List.copyOf(values), List.copyOf(scalars), new Extent(start, end, true));
+            return new Version(chart, List.copyOf(values), new Extent(start, end, true));
         }
 
         private int offset(long byteOffset) {
