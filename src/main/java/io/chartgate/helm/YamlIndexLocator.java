@@ -1,0 +1,346 @@
+package io.chartgate.helm;
+
+import static io.chartgate.helm.IndexDocument.isBlank;
+import static io.chartgate.helm.IndexDocument.lineEnd;
+import static io.chartgate.helm.IndexDocument.lineStart;
+
+import io.chartgate.helm.IndexDocument.Chart;
+import io.chartgate.helm.IndexDocument.Extent;
+import io.chartgate.helm.IndexDocument.Span;
+import io.chartgate.helm.IndexDocument.Style;
+import io.chartgate.helm.IndexDocument.Url;
+import io.chartgate.helm.IndexDocument.Version;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.events.AliasEvent;
+import org.yaml.snakeyaml.events.CollectionStartEvent;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.MappingStartEvent;
+import org.yaml.snakeyaml.events.ScalarEvent;
+
+/** Finds the places in a YAML index: a walk over SnakeYAML's parse events with a stack of what holds what. */
+final class YamlIndexLocator {
+
+    private enum Role { ROOT, ENTRIES, CHART, VERSION, URLS, OTHER }
+
+    private static final class Frame {
+        final Role role;
+        final boolean mapping;
+        final boolean flow;
+        final int start;
+        String anchor;
+        boolean expectingKey = true;
+        String key;
+        int keyStart;
+        String chart;
+        VersionBuilder version;
+        List<Version> versions;
+        List<String> values;
+
+        Frame(Role role, boolean mapping, boolean flow, int start) {
+            this.role = role;
+            this.mapping = mapping;
+            this.flow = flow;
+            this.start = start;
+        }
+    }
+
+    private final byte[] s;
+    private final ByteOffsets offsets;
+    private final Deque<Frame> stack = new ArrayDeque<>();
+    private final List<Chart> charts = new ArrayList<>();
+    private final List<Url> urls = new ArrayList<>();
+    private final Map<String, String> scalarAnchors = new HashMap<>();
+    /** Anchors of URL scalars written in a urls list: rewritten where written, so their aliases follow. */
+    private final Set<String> urlAnchors = new HashSet<>();
+    private final Map<String, List<String>> listAnchors = new HashMap<>();
+    private final Map<String, List<String>> versionAnchors = new HashMap<>();
+    /** The end of the last thing read, in bytes: where a version or chart ends. */
+    private int lastEnd;
+    private int entriesColon = -1;
+    private Span emptyEntries;
+
+    YamlIndexLocator(byte[] s) {
+        this.s = s;
+        this.offsets = new ByteOffsets(s);
+    }
+
+    IndexDocument locate() throws IOException {
+        LoaderOptions options = new LoaderOptions();
+        // SnakeYAML stops at 3 MB by default; a 10,000-chart index is 7.5 MB, and the caller bounds the size
+        options.setCodePointLimit(Integer.MAX_VALUE);
+        options.setMaxAliasesForCollections(Integer.MAX_VALUE);
+        Reader reader = new InputStreamReader(new ByteArrayInputStream(s), StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT));
+        int documents = 0;
+        for (Event event : new Yaml(options).parse(reader)) {
+            if (event.is(Event.ID.DocumentStart) && ++documents > 1) {
+                throw new IOException("an index holds one YAML document, this one holds more");
+            }
+            on(event);
+        }
+        return new IndexDocument(s, charts, urls, emptyEntries);
+    }
+
+    private int at(Mark mark) {
+        return offsets.of(mark.getIndex());
+    }
+
+    private void on(Event event) {
+        if (event instanceof ScalarEvent scalar) {
+            scalar(scalar);
+        } else if (event instanceof AliasEvent alias) {
+            alias(alias);
+        } else if (event instanceof CollectionStartEvent start) {
+            open(start);
+        } else if (event.is(Event.ID.MappingEnd) || event.is(Event.ID.SequenceEnd)) {
+            close(at(event.getEndMark()));
+        }
+    }
+
+    private void scalar(ScalarEvent scalar) {
+        Frame top = stack.peek();
+        int start = at(scalar.getStartMark());
+        int end = at(scalar.getEndMark());
+        if (scalar.getAnchor() != null) {
+            scalarAnchors.put(scalar.getAnchor(), scalar.getValue());
+        }
+        if (top == null) {
+            return;
+        }
+        if (top.mapping && top.expectingKey) {
+            top.key = scalar.getValue();
+            top.keyStart = start;
+            top.expectingKey = false;
+            return;
+        }
+        if (top.role == Role.URLS) {
+            url(scalar.getValue(), start, end, style(scalar.getScalarStyle()), top.flow, true);
+            if (scalar.getAnchor() != null) {
+                urlAnchors.add(scalar.getAnchor());
+            }
+        }
+        valueRead(top, end);
+    }
+
+    private void alias(AliasEvent alias) {
+        Frame top = stack.peek();
+        if (top == null) {
+            return;
+        }
+        int start = at(alias.getStartMark());
+        int end = at(alias.getEndMark());
+        String anchor = alias.getAnchor();
+        if (top.mapping && top.expectingKey) {
+            top.key = scalarAnchors.get(anchor);
+            top.keyStart = start;
+            top.expectingKey = false;
+            return;
+        }
+        if (top.role == Role.URLS && urlAnchors.contains(anchor)) {
+            // the anchored URL is rewritten where it is written; the alias reads it from there
+            url(scalarAnchors.get(anchor), start, end, Style.ALIAS, top.flow, false);
+        } else if (top.role == Role.URLS && scalarAnchors.containsKey(anchor)) {
+            url(scalarAnchors.get(anchor), start, end, Style.ALIAS, top.flow, true);
+        } else if (top.role == Role.VERSION && "urls".equals(top.key) && listAnchors.containsKey(anchor)) {
+            // urls: *list, whose scalars were located (and are rewritten) where the list was written
+            top.version.urls.addAll(listAnchors.get(anchor));
+        } else if (top.role == Role.CHART && versionAnchors.containsKey(anchor)) {
+            VersionBuilder aliased = new VersionBuilder();
+            aliased.urls.addAll(versionAnchors.get(anchor));
+            aliased.start = itemStart(top, start);
+            aliased.flow = top.flow;
+            top.versions.add(finish(top, aliased, end));
+        }
+        valueRead(top, end);
+    }
+
+    /** A URL of the version being read; {@code located} when its bytes are where a view may change it. */
+    private void url(String value, int start, int end, Style style, boolean flow, boolean located) {
+        Frame version = parent(Role.VERSION);
+        Url url = new Url(value, start, end, style, flow);
+        if (version != null) {
+            version.version.urls.add(value);
+        }
+        Frame list = stack.peek();
+        if (list != null && list.values != null) {
+            list.values.add(value);
+        }
+        if (located) {
+            urls.add(url);
+        }
+    }
+
+    private Frame parent(Role role) {
+        for (Frame frame : stack) {
+            if (frame.role == role) {
+                return frame;
+            }
+        }
+        return null;
+    }
+
+    private void open(CollectionStartEvent start) {
+        Frame top = stack.peek();
+        boolean mapping = start instanceof MappingStartEvent;
+        boolean flow = start.getFlowStyle() == DumperOptions.FlowStyle.FLOW;
+        int position = at(start.getStartMark());
+        Role role = Role.OTHER;
+        if (top == null) {
+            role = mapping ? Role.ROOT : Role.OTHER;
+        } else if (top.mapping && top.expectingKey) {
+            top.key = null; // a complex key: nothing of an index
+            top.expectingKey = false;
+        } else if (top.role == Role.ROOT && mapping && "entries".equals(top.key)) {
+            role = Role.ENTRIES;
+            entriesColon = colonAfter(top.keyStart);
+        } else if (top.role == Role.ENTRIES && !mapping && top.key != null) {
+            role = Role.CHART;
+        } else if (top.role == Role.CHART && mapping) {
+            role = Role.VERSION;
+        } else if (top.role == Role.VERSION && !mapping && "urls".equals(top.key)) {
+            role = Role.URLS;
+        }
+        Frame frame = new Frame(role, mapping, flow, position);
+        if (role == Role.CHART) {
+            frame.chart = top.key;
+            frame.versions = new ArrayList<>();
+        } else if (role == Role.VERSION) {
+            frame.version = new VersionBuilder();
+            frame.version.start = itemStart(top, position);
+            frame.version.flow = top.flow;
+        } else if (role == Role.URLS) {
+            frame.values = new ArrayList<>();
+        }
+        frame.anchor = start.getAnchor();
+        stack.push(frame);
+    }
+
+    private void close(int end) {
+        Frame frame = stack.pop();
+        String anchor = frame.anchor;
+        int contentEnd = frame.flow ? end : Math.max(lastEnd, frame.start);
+        Frame parent = stack.peek();
+        if (frame.role == Role.URLS && anchor != null) {
+            listAnchors.put(anchor, List.copyOf(frame.values));
+        } else if (frame.role == Role.VERSION) {
+            if (anchor != null) {
+                versionAnchors.put(anchor, List.copyOf(frame.version.urls));
+            }
+            parent.versions.add(finish(parent, frame.version, contentEnd));
+        } else if (frame.role == Role.CHART) {
+            Frame entries = parent;
+            int keyStart = entries.keyStart;
+            Extent extent = entries.flow ? new Extent(keyStart, contentEnd, true)
+                    : new Extent(lineStart(s, keyStart), lineEnd(s, contentEnd), false);
+            charts.add(new Chart(frame.chart, List.copyOf(frame.versions), extent));
+        } else if (frame.role == Role.ENTRIES) {
+            byte[] empty = ": {}".getBytes(StandardCharsets.US_ASCII);
+            if (frame.flow) {
+                emptyEntries = new Span(frame.start, end, "{}".getBytes(StandardCharsets.US_ASCII));
+            } else if (entriesColon >= 0) {
+                int lineEnd = lineEnd(s, contentEnd);
+                String lineBreak = lineEnd >= 2 && s[lineEnd - 2] == '\r' ? "\r\n" : lineEnd > 0 && s[lineEnd - 1] == '\n' ? "\n" : "";
+                byte[] replacement = (": {}" + lineBreak).getBytes(StandardCharsets.US_ASCII);
+                emptyEntries = new Span(entriesColon, lineEnd, lineBreak.isEmpty() ? empty : replacement);
+            }
+        }
+        lastEnd = Math.max(lastEnd, frame.flow ? end : contentEnd);
+        if (parent != null) {
+            valueRead(parent, lastEnd);
+        }
+    }
+
+    private Version finish(Frame chart, VersionBuilder version, int end) {
+        Extent extent = version.flow ? new Extent(version.start, end, true)
+                : new Extent(lineStart(s, version.start), lineEnd(s, end), false);
+        return new Version(chart.chart, List.copyOf(version.urls), extent);
+    }
+
+    private void valueRead(Frame top, int end) {
+        lastEnd = Math.max(lastEnd, end);
+        if (top.mapping) {
+            top.expectingKey = true;
+        }
+    }
+
+    /** Where a sequence item begins: its {@code -} indicator in a block sequence, itself in a flow one. */
+    private int itemStart(Frame sequence, int position) {
+        if (sequence.flow) {
+            return position;
+        }
+        int i = position - 1;
+        while (i >= 0 && isBlank(s[i])) {
+            i--;
+        }
+        return i >= 0 && s[i] == '-' ? i : position;
+    }
+
+    private int colonAfter(int keyStart) {
+        int i = keyStart;
+        while (i < s.length && s[i] != ':' && s[i] != '\n') {
+            i++;
+        }
+        return i < s.length && s[i] == ':' ? i : -1;
+    }
+
+    private static Style style(DumperOptions.ScalarStyle style) {
+        return switch (style) {
+            case PLAIN -> Style.PLAIN;
+            case SINGLE_QUOTED -> Style.SINGLE;
+            case DOUBLE_QUOTED -> Style.DOUBLE;
+            case LITERAL, FOLDED -> Style.BLOCK;
+            default -> Style.PLAIN;
+        };
+    }
+
+    /** A version's URLs while its mapping is being read. */
+    private static final class VersionBuilder {
+        final List<String> urls = new ArrayList<>();
+        int start;
+        boolean flow;
+    }
+
+    /**
+     * SnakeYAML marks count code points; splices need bytes. Marks arrive in document order, so the conversion
+     * walks forward from the last answer (starting over only when asked for an earlier one).
+     */
+    private static final class ByteOffsets {
+        private final byte[] s;
+        private int codePoint;
+        private int offset;
+
+        ByteOffsets(byte[] s) {
+            this.s = s;
+        }
+
+        int of(int target) {
+            if (target < codePoint) {
+                codePoint = 0;
+                offset = 0;
+            }
+            while (codePoint < target && offset < s.length) {
+                int b = s[offset] & 0xff;
+                offset += b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+                codePoint++;
+            }
+            return Math.min(offset, s.length);
+        }
+    }
+}
