@@ -1,6 +1,7 @@
 package io.chartgate.admin;
 
 import io.chartgate.metrics.GatewayMetrics;
+import io.chartgate.server.ReloadResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -15,8 +16,8 @@ import java.util.function.Supplier;
  * The plain-HTTP admin server, loopback by default: {@code /healthz} (the process answers and no event loop is
  * blocked), {@code /readyz}
  * (certificates loaded and every upstream answered the last probe), {@code /metrics} (Prometheus text) and
- * {@code POST /-/reload} (200 {@code {"result":"success"}}, or 422 naming every problem; the old configuration
- * stays).
+ * {@code POST /-/reload} (200 {@code {"result":"success"}}, with {@code "restartRequired":[…]} naming the changed settings only
+ * a restart applies when there are any, or 422 naming every problem; the old configuration stays).
  */
 public final class AdminServer {
 
@@ -28,14 +29,12 @@ public final class AdminServer {
 
     /**
      * @param readiness null when ready, else why not
-     * @param reload reloads the configuration: the errors of a failure, or none
-     */
-    /**
      * @param stalled null while the process is healthy, else why not (a blocked event loop): {@code /healthz}
      *     then answers 503 with it
+     * @param reload reloads the configuration
      */
     public static Future<AdminServer> start(Vertx vertx, String host, int port, GatewayMetrics metrics,
-            Supplier<String> readiness, Supplier<String> stalled, Supplier<Future<List<String>>> reload) {
+            Supplier<String> readiness, Supplier<String> stalled, Supplier<Future<ReloadResult>> reload) {
         Router router = Router.router(vertx);
         router.get("/healthz").handler(ctx -> {
             String problem = stalled.get();
@@ -56,9 +55,13 @@ public final class AdminServer {
             }
         });
         router.post("/-/reload").handler(ctx -> reload.get().onComplete(ar -> {
-            List<String> errors = ar.succeeded() ? ar.result() : List.of(String.valueOf(ar.cause().getMessage()));
+            List<String> errors = ar.succeeded() ? ar.result().errors() : List.of(String.valueOf(ar.cause().getMessage()));
             if (errors.isEmpty()) {
-                ctx.json(new JsonObject().put("result", "success"));
+                JsonObject body = new JsonObject().put("result", "success");
+                if (!ar.result().restartRequired().isEmpty()) {
+                    body.put("restartRequired", new JsonArray(ar.result().restartRequired()));
+                }
+                ctx.json(body);
             } else {
                 ctx.response().setStatusCode(422);
                 ctx.json(new JsonObject().put("result", "failure").put("error", "invalid_configuration")

@@ -52,7 +52,7 @@ final class ConfigCheckCommand implements Callable<Integer> {
                 Policy.compile(loaded.policy());
             } else {
                 CompiledConfig compiled = CompiledConfig.compile(loaded, Instant.now());
-                compiled.tls().warnings().forEach(w -> out.println("warning: " + w));
+                compiled.warnings().forEach(w -> out.println("warning: " + w));
             }
         } catch (ConfigException e) {
             printErrors(spec.commandLine().getErr(), config, e);

@@ -12,9 +12,10 @@ import io.chartgate.policy.Access;
 import io.chartgate.policy.CanonicalPath;
 import io.chartgate.policy.Decision;
 import io.chartgate.policy.Policy;
-import io.chartgate.tls.Certificates;
+import io.chartgate.tls.ClientTrust;
 import io.chartgate.tls.PemLoader;
 import io.chartgate.tls.TlsException;
+import io.chartgate.tls.TlsMaterial;
 import io.chartgate.upstream.Router;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -88,16 +89,31 @@ final class PolicyExplainCommand implements Callable<Integer> {
         ClientIdentity identity = ClientIdentity.ANONYMOUS;
         String refusal = null;
         if (cert != null) {
-            X509Certificate certificate;
+            List<X509Certificate> sent;
             try {
-                certificate = PemLoader.certificates(cert).get(0);
+                sent = PemLoader.certificates(cert);
             } catch (TlsException e) {
                 err.println("chartgate: " + e.getMessage());
                 return BAD_INPUT;
             }
-            identity = IdentityExtractor.fromCertificate(certificate);
+            ClientTrust.Verification verification = null;
+            String untrusted = null;
+            try {
+                verification = TlsMaterial.clientTrust(loaded.server().tls(), Instant.now()).verify(sent, Instant.now());
+            } catch (ConfigException e) {
+                untrusted = "not checked (" + e.getMessage() + ")";
+            }
+            ClientTrust.VerifiedChain chain = verification == null ? null : verification.chain();
+            identity = IdentityExtractor.fromCertificate(sent.get(0), chain == null ? null : chain.anchor());
             printIdentity(out, identity);
-            refusal = trust(out, certificate, loaded.server().tls().clientCaFile());
+            if (untrusted != null) {
+                row(out, "trust", untrusted);
+            } else if (chain == null) {
+                row(out, "trust", verification.refusal().message());
+                refusal = "refused in the TLS handshake: " + verification.refusal().message();
+            } else {
+                row(out, "trust", describe(chain));
+            }
         } else {
             out.println("identity     anonymous (no certificate)");
             if (loaded.server().tls().clientAuth() == ClientAuth.REQUIRED) {
@@ -160,27 +176,14 @@ final class PolicyExplainCommand implements Callable<Integer> {
         return DENIED;
     }
 
-    /** Checks the certificate as the handshake would (issuer, validity); returns the refusal or null. */
-    private static String trust(PrintWriter out, X509Certificate certificate, Path clientCaFile) {
-        List<X509Certificate> cas;
-        try {
-            cas = PemLoader.certificates(clientCaFile);
-        } catch (TlsException e) {
-            row(out, "trust", "not checked (" + e.getMessage() + ")");
-            return null;
+    /** The verified path, leaf to anchor. */
+    private static String describe(ClientTrust.VerifiedChain chain) {
+        StringBuilder text = new StringBuilder("chains to ");
+        text.append(chain.anchor().getSubjectX500Principal().getName());
+        for (int i = chain.path().size() - 1; i >= 1; i--) {
+            text.append(" via ").append(chain.path().get(i).getSubjectX500Principal().getName());
         }
-        X509Certificate issuer = Certificates.issuer(certificate, cas);
-        if (issuer == null) {
-            row(out, "trust", "NOT issued by a CA in " + clientCaFile.getFileName());
-            return "refused in the TLS handshake: unknown certificate authority";
-        }
-        String validity = Certificates.validityProblem(certificate, Instant.now());
-        if (validity != null) {
-            row(out, "trust", validity);
-            return "refused in the TLS handshake: " + validity;
-        }
-        row(out, "trust", "issued by " + issuer.getSubjectX500Principal().getName() + " (CRLs not checked here)");
-        return null;
+        return text.append(" (dates and CRLs checked)").toString();
     }
 
     private static void printIdentity(PrintWriter out, ClientIdentity id) {
@@ -194,7 +197,8 @@ final class PolicyExplainCommand implements Callable<Integer> {
         row(out, "san email", list(id.sanEmail()));
         row(out, "san ip", list(id.sanIp()));
         row(out, "fingerprint", id.fingerprint());
-        row(out, "issuer", id.issuer().rfc4514());
+        row(out, "issuer", id.issuerFingerprint() == null ? "- (no trusted CA)" : id.issuer().rfc4514());
+        row(out, "issuer sha256", id.issuerFingerprint() == null ? "-" : id.issuerFingerprint());
         row(out, "serial", id.serial());
         row(out, "not after", String.valueOf(id.notAfter()));
     }

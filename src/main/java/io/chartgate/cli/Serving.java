@@ -39,7 +39,7 @@ final class Serving {
             ConfigCheckCommand.printErrors(err, configFile, e);
             return 1;
         }
-        compiled.tls().warnings().forEach(w -> err.println("warning: " + w));
+        compiled.warnings().forEach(w -> err.println("warning: " + w));
         Vertx vertx = Gateway.newVertx();
         AccessLog accessLog = new AccessLog(new FileOutputStream(FileDescriptor.out));
         Gateway gateway;

@@ -137,7 +137,7 @@ public final class ConfigLoader {
             return null;
         }
         n.allowOnly("certFile", "keyFile", "keyPassword", "keyStoreFile", "keyStorePassword", "clientCaFile",
-                "clientAuth", "crlFiles", "crlStale", "protocols");
+                "intermediateCaFile", "clientAuth", "crlFiles", "crlStale", "protocols");
         boolean keyStore = !n.get("keyStoreFile").isMissing();
         Path certFile = null;
         Path keyFile = null;
@@ -181,6 +181,7 @@ public final class ConfigLoader {
         return new TlsConfig(certFile, keyFile, n.get("keyPassword").secret(), keyStoreFile,
                 n.get("keyStorePassword").secret(),
                 n.get("clientCaFile").file(true, "a PEM bundle of the CAs that sign client certificates"),
+                n.get("intermediateCaFile").file(false, "a PEM bundle of intermediate CAs"),
                 n.get("clientAuth").enumValue(ClientAuth.class, ClientAuth.REQUIRED), crls,
                 n.get("crlStale").enumValue(CrlStale.class, CrlStale.REJECT), protocols);
     }

@@ -14,6 +14,7 @@ public enum MatchKey {
     SAN_EMAIL("sanEmail"),
     FINGERPRINT("fingerprint"),
     ISSUER("issuer"),
+    ISSUER_FINGERPRINT("issuerFingerprint"),
     SERIAL("serial");
 
     private final String yamlName;

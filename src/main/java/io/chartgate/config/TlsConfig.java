@@ -6,7 +6,9 @@ import java.util.List;
 /**
  * The server's TLS material and client-certificate rules. The server key comes either from
  * {@code certFile} + {@code keyFile} (PEM) or from {@code keyStoreFile} (PKCS#12); exactly one is set.
- * Paths are absolute (resolved against the configuration file's directory).
+ * {@code clientCaFile} holds the trust anchors; the optional {@code intermediateCaFile} holds intermediates chains
+ * may pass through, never trusted for themselves. Paths are absolute (resolved against the configuration file's
+ * directory).
  */
 public record TlsConfig(
         Path certFile,
@@ -15,6 +17,7 @@ public record TlsConfig(
         Path keyStoreFile,
         Secret keyStorePassword,
         Path clientCaFile,
+        Path intermediateCaFile,
         ClientAuth clientAuth,
         List<Path> crlFiles,
         CrlStale crlStale,

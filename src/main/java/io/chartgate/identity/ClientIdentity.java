@@ -10,6 +10,8 @@ import java.util.List;
  * @param subject the subject DN (RFC 4514 text and parsed RDNs)
  * @param cn the common name (the last CN in certificate order, as Go reads it), or null
  * @param fingerprint lowercase hex SHA-256 of the certificate's DER, no colons
+ * @param issuer the subject DN of the configured CA at the root of the verified chain (never an intermediate's)
+ * @param issuerFingerprint lowercase hex SHA-256 of that CA certificate's DER, or null when it is not known
  * @param serial lowercase hex, no leading zeros
  */
 public record ClientIdentity(
@@ -23,12 +25,13 @@ public record ClientIdentity(
         List<String> sanIp,
         String fingerprint,
         DistinguishedName issuer,
+        String issuerFingerprint,
         String serial,
         Instant notAfter) {
 
     public static final ClientIdentity ANONYMOUS = new ClientIdentity(new DistinguishedName(List.of(), ""), null,
             List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), null,
-            new DistinguishedName(List.of(), ""), null, null);
+            new DistinguishedName(List.of(), ""), null, null, null);
 
     public ClientIdentity {
         ou = List.copyOf(ou);

@@ -11,7 +11,10 @@ import java.util.HexFormat;
 import java.util.List;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 
-/** Builds a {@link ClientIdentity} from a client certificate the TLS layer has already verified. */
+/**
+ * Builds a {@link ClientIdentity} from a client certificate the TLS layer has already verified, and the configured
+ * CA its verified chain ends at.
+ */
 public final class IdentityExtractor {
 
     private static final int SAN_EMAIL = 1;
@@ -22,7 +25,11 @@ public final class IdentityExtractor {
     private IdentityExtractor() {
     }
 
-    public static ClientIdentity fromCertificate(X509Certificate cert) {
+    /**
+     * @param anchor the configured CA at the root of {@code cert}'s verified chain, or null when there is none (then
+     *     no {@code issuer} or {@code issuerFingerprint} condition holds)
+     */
+    public static ClientIdentity fromCertificate(X509Certificate cert, X509Certificate anchor) {
         DistinguishedName subject = DistinguishedName.of(cert.getSubjectX500Principal());
         List<String> cns = subject.values(BCStyle.CN);
         List<String> dns = new ArrayList<>();
@@ -52,7 +59,9 @@ public final class IdentityExtractor {
         }
         return new ClientIdentity(subject, cns.isEmpty() ? null : cns.get(cns.size() - 1),
                 subject.values(BCStyle.OU), subject.values(BCStyle.O), dns, uri, email, ip,
-                fingerprint(cert), DistinguishedName.of(cert.getIssuerX500Principal()),
+                fingerprint(cert),
+                anchor == null ? new DistinguishedName(List.of(), "") : DistinguishedName.of(anchor.getSubjectX500Principal()),
+                anchor == null ? null : fingerprint(anchor),
                 cert.getSerialNumber().toString(16), cert.getNotAfter().toInstant());
     }
 

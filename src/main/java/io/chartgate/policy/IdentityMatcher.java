@@ -13,7 +13,8 @@ import java.util.Optional;
  * The {@code match} of one rule, compiled: every condition must hold. Values are exact, or globs when they
  * hold {@code *}. Multi-valued fields (OU, O, SANs) hold when any value matches. {@code subject} and
  * {@code issuer} are parsed as DNs and compared RDN by RDN, each value exact or glob; {@code sanDns} ignores
- * case; {@code fingerprint} and {@code serial} are hex compared without case or colons.
+ * case; {@code fingerprint}, {@code issuerFingerprint} and {@code serial} are hex compared without case or colons.
+ * {@code issuer} and {@code issuerFingerprint} name the configured CA at the root of the verified chain.
  */
 public final class IdentityMatcher {
 
@@ -77,6 +78,12 @@ public final class IdentityMatcher {
                 String want = hex(value, name, 0).replaceFirst("^0+(?=.)", "");
                 yield id -> want.equals(id.serial())
                         ? Optional.empty() : Optional.of("serial " + id.serial() + " is not " + want);
+            }
+            case ISSUER_FINGERPRINT -> {
+                String want = hex(value, name, 64);
+                yield id -> want.equals(id.issuerFingerprint())
+                        ? Optional.empty()
+                        : Optional.of("the issuing CA's fingerprint " + id.issuerFingerprint() + " is not " + want);
             }
             case SUBJECT -> dn(name, value, ClientIdentity::subject);
             case ISSUER -> dn(name, value, ClientIdentity::issuer);

@@ -5,6 +5,7 @@ import io.chartgate.identity.ClientIdentity;
 import io.chartgate.policy.Access;
 import io.chartgate.policy.CanonicalPath;
 import io.chartgate.policy.Decision;
+import io.chartgate.tls.ClientTrust;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import java.security.cert.X509Certificate;
@@ -21,6 +22,11 @@ final class Exchange {
     final ClientIdentity identity;
     /** The verified client certificate, or null for an anonymous client. */
     final X509Certificate certificate;
+    /**
+     * The client certificate's chain as the trust in force verified it (its path and anchor), or why it no longer
+     * holds; null for an anonymous client.
+     */
+    final ClientTrust.Verification trust;
     CanonicalPath path;
     RouteConfig route;
     Access access;
@@ -37,12 +43,13 @@ final class Exchange {
     private final ClosingConnections closing;
 
     Exchange(HttpServerRequest request, String requestId, ClientIdentity identity, X509Certificate certificate,
-            ClosingConnections closing) {
+            ClientTrust.Verification trust, ClosingConnections closing) {
         this.request = request;
         this.closing = closing;
         this.requestId = requestId;
         this.identity = identity;
         this.certificate = certificate;
+        this.trust = trust;
     }
 
     /** allowed or denied once the policy ran; rejected when the request was refused before it. */

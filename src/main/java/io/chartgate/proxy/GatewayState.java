@@ -3,25 +3,25 @@ package io.chartgate.proxy;
 import io.chartgate.config.ClientAuth;
 import io.chartgate.config.GatewayConfig;
 import io.chartgate.policy.Policy;
-import io.chartgate.tls.CrlSet;
+import io.chartgate.tls.ClientTrust;
 import io.chartgate.upstream.Router;
 import io.chartgate.upstream.Upstream;
 import java.util.Map;
-import java.util.Set;
-import javax.security.auth.x500.X500Principal;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What the request handler decides with: the configuration, its compiled policy and router, one upstream
- * adapter per route name, and the trust in force (CAs' names, CRLs), which every request of an open connection
- * is checked against again, and the index step with its cache (which lives and dies with this state, so a reload
+ * adapter per route name, and the client trust in force (anchors, intermediates, CRLs), which every request of an
+ * open connection is checked against again, and the index step with its cache (which lives and dies with this state, so a reload
  * never serves an index made under other routes or rules). Immutable and built whole: a reload swaps in a new one, never half-changes one.
+ * {@code inFlight} counts the requests running under it, so a state a reload replaced releases its upstream
+ * clients only once the last of them ended.
  */
 public record GatewayState(GatewayConfig config, Policy policy, Router router, Map<String, Upstream> upstreams,
-        Set<X500Principal> trustedIssuers, CrlSet crls, IndexStep index) {
+        ClientTrust trust, IndexStep index, AtomicInteger inFlight) {
 
     public GatewayState {
         upstreams = Map.copyOf(upstreams);
-        trustedIssuers = Set.copyOf(trustedIssuers);
     }
 
     /** Clients without a certificate reach HTTP only with {@code clientAuth: optional}. */

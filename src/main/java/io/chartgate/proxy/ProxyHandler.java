@@ -8,7 +8,7 @@ import io.chartgate.metrics.MetricNames;
 import io.chartgate.policy.Access;
 import io.chartgate.policy.CanonicalPath;
 import io.chartgate.policy.Decision;
-import io.chartgate.tls.CrlSet;
+import io.chartgate.tls.ClientTrust;
 import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.Router;
 import io.chartgate.upstream.Upstream;
@@ -55,13 +55,15 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     private final GatewayMetrics metrics;
     private final ClosingConnections closing;
     /**
-     * The identity read from each connection's client certificate, so a keep-alive connection parses its
-     * certificate (DN, SANs, fingerprint) once, not on every request. Keyed weakly and removed on close; a
-     * certificate that differs from the cached one (a TLS 1.2 renegotiation) is read again.
+     * Each connection's client certificate as verified under the trust in force (its path to an anchor) and the
+     * identity read from it, so a keep-alive connection builds its path and parses its certificate (DN, SANs,
+     * fingerprint) once, not on every request. Keyed weakly and removed on close; a certificate that differs from
+     * the cached one (a TLS 1.2 renegotiation), or a reload's new trust, makes it verified and read again.
      */
     private final Map<HttpConnection, Peer> peers = Collections.synchronizedMap(new WeakHashMap<>());
 
-    private record Peer(X509Certificate certificate, ClientIdentity identity) {
+    private record Peer(X509Certificate certificate, ClientTrust trust, ClientTrust.Verification verification,
+            ClientIdentity identity) {
     }
 
     public ProxyHandler(Supplier<GatewayState> state, AccessLog accessLog, GatewayMetrics metrics, ClosingConnections closing) {
@@ -79,9 +81,13 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             return;
         }
         request.pause();
-        Exchange exchange = begin(request);
+        GatewayState current = state.get();
+        Exchange exchange = begin(request, current);
+        // a reload releases this state's upstream clients once no request runs under it any more
+        current.inFlight().incrementAndGet();
+        exchange.atFinish.add(current.inFlight()::decrementAndGet);
         try {
-            run(exchange, state.get());
+            run(exchange, current);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "request " + exchange.requestId + " failed inside the gateway", e);
             exchange.fail(GatewayError.UPSTREAM_UNAVAILABLE, "the gateway could not forward the request");
@@ -90,7 +96,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
     /** The HTTP codec could not parse this request: the same JSON 400, a log line and a metric, then close. */
     public void invalid(HttpServerRequest request) {
-        Exchange exchange = begin(request);
+        Exchange exchange = begin(request, state.get());
         Throwable cause = request.decoderResult().cause();
         String message;
         if (cause instanceof TooLongFrameException) {
@@ -101,14 +107,16 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         ErrorRenderer.send(request, GatewayError.BAD_REQUEST, message, exchange.requestId, closing);
     }
 
-    private Exchange begin(HttpServerRequest request) {
+    private Exchange begin(HttpServerRequest request, GatewayState current) {
         String requestId = ForwardedHeaders.saneRequestId(request.getHeader(ForwardedHeaders.REQUEST_ID));
         if (requestId == null) {
             requestId = UUID.randomUUID().toString();
         }
-        X509Certificate certificate = peerCertificate(request);
-        ClientIdentity identity = certificate == null ? ClientIdentity.ANONYMOUS : identity(request.connection(), certificate);
-        Exchange exchange = new Exchange(request, requestId, identity, certificate, closing);
+        List<X509Certificate> chain = peerCertificates(request);
+        Peer peer = chain.isEmpty() ? null : peer(request.connection(), chain, current.trust());
+        Exchange exchange = peer == null
+                ? new Exchange(request, requestId, ClientIdentity.ANONYMOUS, null, null, closing)
+                : new Exchange(request, requestId, peer.identity(), peer.certificate(), peer.verification(), closing);
         request.response().putHeader(ForwardedHeaders.REQUEST_ID, requestId);
         // no browser may guess another type than the one sent (an index or a chart served as HTML)
         request.response().putHeader(NOSNIFF, "nosniff");
@@ -117,15 +125,20 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         return exchange;
     }
 
-    private ClientIdentity identity(HttpConnection connection, X509Certificate certificate) {
+    private Peer peer(HttpConnection connection, List<X509Certificate> chain, ClientTrust trust) {
+        X509Certificate certificate = chain.get(0);
         Peer peer = peers.get(connection);
-        if (peer != null && (peer.certificate() == certificate || peer.certificate().equals(certificate))) {
-            return peer.identity();
+        if (peer != null && peer.trust() == trust
+                && (peer.certificate() == certificate || peer.certificate().equals(certificate))) {
+            return peer;
         }
-        ClientIdentity identity = IdentityExtractor.fromCertificate(certificate);
-        peers.put(connection, new Peer(certificate, identity));
+        ClientTrust.Verification verification = trust.verify(chain, Instant.now());
+        ClientIdentity identity = IdentityExtractor.fromCertificate(certificate,
+                verification.chain() == null ? null : verification.chain().anchor());
+        peer = new Peer(certificate, trust, verification, identity);
+        peers.put(connection, peer);
         metrics.clientCertificate(identity.principal(), identity.notAfter());
-        return identity;
+        return peer;
     }
 
     /** Forgets what was cached for a connection that closed. */
@@ -253,33 +266,24 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
     /**
      * The certificate was verified when its connection opened; the trust in force now (after a reload, a new
-     * CRL) may say otherwise, and then this request is refused.
+     * CRL, or time: a keep-alive connection or a resumed TLS 1.2 session outlives the certificates it was opened
+     * with) may say otherwise, and then this request is refused. The chain was verified again under the trust in
+     * force when the connection's first request, or its first after a reload, came in.
      */
     private static boolean stillTrusted(Exchange exchange, GatewayState current) {
-        X509Certificate certificate = exchange.certificate;
-        Instant now = Instant.now();
-        // a keep-alive connection (or a resumed TLS 1.2 session) outlives the certificate it was opened with
-        if (now.isAfter(certificate.getNotAfter().toInstant())) {
-            exchange.fail(GatewayError.CERTIFICATE_EXPIRED, "the certificate of " + exchange.identity.principal()
-                    + " expired at " + certificate.getNotAfter().toInstant());
-            return false;
+        ClientTrust.Refusal refusal = exchange.trust.refusal();
+        if (refusal == null) {
+            refusal = current.trust().recheck(exchange.trust.chain(), Instant.now());
         }
-        if (now.isBefore(certificate.getNotBefore().toInstant())) {
-            exchange.fail(GatewayError.FORBIDDEN, "the certificate of " + exchange.identity.principal()
-                    + " is not valid before " + certificate.getNotBefore().toInstant());
-            return false;
+        if (refusal == null) {
+            return true;
         }
-        if (!current.trustedIssuers().contains(certificate.getIssuerX500Principal())) {
-            exchange.fail(GatewayError.FORBIDDEN, "the issuer " + certificate.getIssuerX500Principal().getName()
-                    + " is no longer a trusted client CA");
-            return false;
-        }
-        CrlSet.Refusal refusal = current.crls().refusal(certificate, now);
-        if (refusal != null) {
-            exchange.fail(refusal.revoked() ? GatewayError.CERTIFICATE_REVOKED : GatewayError.FORBIDDEN, refusal.reason());
-            return false;
-        }
-        return true;
+        exchange.fail(switch (refusal.reason()) {
+            case EXPIRED -> GatewayError.CERTIFICATE_EXPIRED;
+            case REVOKED -> GatewayError.CERTIFICATE_REVOKED;
+            case UNTRUSTED -> GatewayError.FORBIDDEN;
+        }, refusal.message());
+        return false;
     }
 
     /** The declared Content-Length, or -1 (none, or chunked). */
@@ -352,15 +356,23 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         return names;
     }
 
-    private static X509Certificate peerCertificate(HttpServerRequest request) {
+    /** The client's certificate and what it sent along, or empty for an anonymous client. */
+    private static List<X509Certificate> peerCertificates(HttpServerRequest request) {
         if (!request.isSSL()) {
-            return null;
+            return List.of();
         }
         try {
-            List<Certificate> chain = request.connection().peerCertificates();
-            return chain == null || chain.isEmpty() ? null : (X509Certificate) chain.get(0);
+            List<Certificate> sent = request.connection().peerCertificates();
+            if (sent == null) {
+                return List.of();
+            }
+            List<X509Certificate> chain = new java.util.ArrayList<>(sent.size());
+            for (Certificate c : sent) {
+                chain.add((X509Certificate) c);
+            }
+            return chain;
         } catch (SSLPeerUnverifiedException e) {
-            return null;
+            return List.of();
         }
     }
 }

@@ -5,23 +5,36 @@ import io.chartgate.config.ConfigException;
 import io.chartgate.config.FileUpstreamConfig;
 import io.chartgate.config.GatewayConfig;
 import io.chartgate.config.HttpUpstreamConfig;
+import io.chartgate.config.MatchKey;
 import io.chartgate.config.RouteConfig;
+import io.chartgate.config.RuleConfig;
+import io.chartgate.identity.IdentityExtractor;
 import io.chartgate.policy.Policy;
+import io.chartgate.policy.IdentityMatcher;
+import io.chartgate.tls.ClientTrust;
 import io.chartgate.tls.PemLoader;
 import io.chartgate.tls.TlsException;
 import io.chartgate.tls.TlsMaterial;
 import io.chartgate.upstream.Router;
 import java.nio.file.Files;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * A configuration with everything it names loaded and compiled: the policy, the TLS material, the router.
- * Built whole or not at all, so start-up, reload and {@code config check} share one validator and a bad
- * file never half-applies.
+ * A configuration with everything it names loaded and compiled: the policy, the TLS material and the client
+ * trust made of it, the router. Built whole or not at all, so start-up, reload and {@code config check} share one
+ * validator and a bad file never half-applies. {@code warnings} are what does not stop it (the TLS material's,
+ * and rules that do not say which of several trusted CAs they mean).
  */
-public record CompiledConfig(GatewayConfig config, Policy policy, TlsMaterial tls, Router router) {
+public record CompiledConfig(GatewayConfig config, Policy policy, TlsMaterial tls, ClientTrust trust, Router router,
+        List<String> warnings) {
+
+    public CompiledConfig {
+        warnings = List.copyOf(warnings);
+    }
 
     /** Compiles {@code config}, collecting the problems of every stage before failing. */
     public static CompiledConfig compile(GatewayConfig config, Instant now) throws ConfigException {
@@ -54,6 +67,44 @@ public record CompiledConfig(GatewayConfig config, Policy policy, TlsMaterial tl
         if (!errors.isEmpty()) {
             throw new ConfigException(errors);
         }
-        return new CompiledConfig(config, policy, tls, new Router(config.routes()));
+        List<String> warnings = new ArrayList<>(tls.warnings());
+        warnings.addAll(issuerWarnings(config, tls));
+        return new CompiledConfig(config, policy, tls, ClientTrust.of(tls, config.server().tls().crlStale()),
+                new Router(config.routes()), warnings);
+    }
+
+    /**
+     * With two or more trusted CAs a rule that names no issuer admits certificates of every one of them; a rule
+     * whose issuer names no trusted CA admits none (an intermediate's name never satisfies it).
+     */
+    static List<String> issuerWarnings(GatewayConfig config, TlsMaterial tls) {
+        List<String> warnings = new ArrayList<>();
+        List<RuleConfig> rules = config.policy().rules();
+        for (int i = 0; i < rules.size(); i++) {
+            RuleConfig rule = rules.get(i);
+            String where = "policy.rules[" + i + "] (" + rule.name() + ")";
+            if (!rule.match().containsKey(MatchKey.ISSUER) && !rule.match().containsKey(MatchKey.ISSUER_FINGERPRINT)
+                    && tls.clientCas().size() > 1) {
+                warnings.add(where + " names no issuer, so certificates from any of the " + tls.clientCas().size()
+                        + " trusted client CAs match it (add match.issuer or match.issuerFingerprint)");
+            }
+            for (MatchKey key : List.of(MatchKey.ISSUER, MatchKey.ISSUER_FINGERPRINT)) {
+                String value = rule.match().get(key);
+                if (value != null && tls.clientCas().stream().noneMatch(ca -> names(key, value, ca))) {
+                    warnings.add(where + ": " + key.yamlName() + " \"" + value + "\" names no CA in clientCaFile, so no "
+                            + "certificate matches (it names the CA at the root of the chain, never an intermediate)");
+                }
+            }
+        }
+        return warnings;
+    }
+
+    /** Whether the {@code key: value} condition holds for a certificate issued by {@code ca}. */
+    private static boolean names(MatchKey key, String value, X509Certificate ca) {
+        try {
+            return IdentityMatcher.compile(Map.of(key, value)).matches(IdentityExtractor.fromCertificate(ca, ca));
+        } catch (IllegalArgumentException e) {
+            return true; // the policy reports a value it cannot use
+        }
     }
 }

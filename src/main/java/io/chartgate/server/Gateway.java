@@ -14,7 +14,6 @@ import io.chartgate.proxy.ClosingConnections;
 import io.chartgate.proxy.GatewayState;
 import io.chartgate.proxy.IndexStep;
 import io.chartgate.proxy.ProxyHandler;
-import io.chartgate.tls.CrlSet;
 import io.chartgate.tls.HandshakeRejection;
 import io.chartgate.tls.SslOptionsMapper;
 import io.chartgate.tls.TlsMaterial;
@@ -33,16 +32,13 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLHandshakeException;
-import javax.security.auth.x500.X500Principal;
 
 /**
  * The composition root: builds the upstream adapters, the TLS server with the request handler, and the admin
@@ -145,14 +141,12 @@ public final class Gateway {
 
     /** The request handler's state for a compiled configuration: its upstream adapters and trust. */
     static GatewayState state(Vertx vertx, CompiledConfig compiled) {
-        Set<X500Principal> issuers = new HashSet<>();
-        compiled.tls().clientCas().forEach(ca -> issuers.add(ca.getSubjectX500Principal()));
         GatewayConfig config = compiled.config();
         Map<String, Upstream> upstreams = upstreams(vertx, config);
         IndexStep index = new IndexStep(vertx, config.server().limits(), config.server().publicUrl(),
                 serverNames(compiled.tls().serverChain().get(0)), config.routes(), IndexStep.bases(config.routes(), upstreams));
-        return new GatewayState(config, compiled.policy(), compiled.router(), upstreams, issuers,
-                new CrlSet(compiled.tls().crls(), config.server().tls().crlStale()), index);
+        return new GatewayState(config, compiled.policy(), compiled.router(), upstreams, compiled.trust(), index,
+                new java.util.concurrent.atomic.AtomicInteger());
     }
 
     /** The server certificate's DNS and IP names in order, or its CN when it has none: the bases an index may name. */
@@ -179,7 +173,8 @@ public final class Gateway {
     }
 
     static ServerSSLOptions sslOptions(CompiledConfig compiled, Consumer<HandshakeRejection> rejections) {
-        return SslOptionsMapper.serverOptions(compiled.config().server().tls(), compiled.tls(), Clock.systemUTC(), rejections);
+        return SslOptionsMapper.serverOptions(compiled.config().server().tls(), compiled.tls(), compiled.trust(),
+                Clock.systemUTC(), rejections);
     }
 
     /** The server certificate, every trusted CA and every CRL's nextUpdate, for the expiry gauges. */
@@ -188,7 +183,7 @@ public final class Gateway {
         X509Certificate server = tls.serverChain().get(0);
         expiries.add(new GatewayMetrics.Expiry(GatewayMetrics.CertKind.SERVER, server.getSubjectX500Principal().getName(),
                 server.getNotAfter().toInstant()));
-        for (X509Certificate ca : tls.clientCas()) {
+        for (X509Certificate ca : java.util.stream.Stream.concat(tls.clientCas().stream(), tls.intermediates().stream()).toList()) {
             expiries.add(new GatewayMetrics.Expiry(GatewayMetrics.CertKind.CLIENT_CA, ca.getSubjectX500Principal().getName(),
                     ca.getNotAfter().toInstant()));
         }
@@ -280,7 +275,7 @@ public final class Gateway {
     }
 
     /** Reloads now (SIGHUP, tests): the errors of a failed reload, or none when the new state is in force. */
-    public Future<List<String>> reload(String trigger) {
+    public Future<ReloadResult> reload(String trigger) {
         return reloader.reload(trigger);
     }
 

@@ -36,8 +36,10 @@ import java.util.function.Consumer;
  * force, since the file names do not change) and only then swaps the request handler's state. On any failure
  * the old state stays, and the failure is logged and counted. Files are watched by content (a hash, not a
  * modification time), so an in-place edit, a rename over a file and a Kubernetes {@code ..data} symlink swap
- * are all seen. Replaced upstream adapters are closed only after the shutdown grace period, so requests in
- * flight on them finish.
+ * are all seen. Replaced upstream adapters are closed only once the last request running under the replaced
+ * state ended, so a reload (a CRL refresh included) never cuts a transfer, however long; a transfer that stalls
+ * is cut by the upstream timeouts as always. Settings that only a restart applies (the listener's address and
+ * limits, the admin port) are reported, and everything else is applied.
  */
 final class Reloader {
 
@@ -53,7 +55,7 @@ final class Reloader {
     private volatile CompiledConfig current;
     private volatile String fingerprint;
     private long watchTimer = -1;
-    private Future<List<String>> last = Future.succeededFuture(List.of());
+    private Future<ReloadResult> last = Future.succeededFuture(new ReloadResult(List.of(), List.of()));
 
     Reloader(Vertx vertx, ConfigLoader loader, CompiledConfig compiled, HttpServer server, AtomicReference<GatewayState> state,
             GatewayMetrics metrics, AccessLog accessLog, Consumer<HandshakeRejection> rejections, UpstreamProbe probe) {
@@ -67,7 +69,7 @@ final class Reloader {
         this.accessLog = accessLog;
         this.rejections = rejections;
         this.probe = probe;
-        this.fingerprint = fingerprint(compiled.config());
+        this.fingerprint = fingerprint(compiled.config(), null);
     }
 
     /** Checks the files every {@code reload.watchIntervalSeconds} and reloads when their content changed. */
@@ -76,7 +78,7 @@ final class Reloader {
             return;
         }
         long interval = current.config().reload().watchIntervalSeconds() * 1000L;
-        watchTimer = vertx.setPeriodic(interval, id -> vertx.executeBlocking(() -> fingerprint(current.config()), false)
+        watchTimer = vertx.setPeriodic(interval, id -> vertx.executeBlocking(() -> fingerprint(current.config(), null), false)
                 .onSuccess(now -> {
                     if (!now.equals(fingerprint)) {
                         fingerprint = now;
@@ -91,33 +93,36 @@ final class Reloader {
         }
     }
 
-    /** Reloads now; reloads run one after another. The errors of a failed reload, or none. */
-    synchronized Future<List<String>> reload(String trigger) {
+    /** Reloads now; reloads run one after another. */
+    synchronized Future<ReloadResult> reload(String trigger) {
         last = last.transform(ignored -> attempt(trigger));
         return last;
     }
 
-    private Future<List<String>> attempt(String trigger) {
+    /** A compiled configuration and the fingerprint of the bytes it was compiled from. */
+    private record Candidate(CompiledConfig compiled, String fingerprint) {
+    }
+
+    private Future<ReloadResult> attempt(String trigger) {
         if (configFile == null) {
             return Future.succeededFuture(failed(trigger, List.of("the configuration was not loaded from a file")));
         }
-        return vertx.executeBlocking(() -> CompiledConfig.compile(loader.load(configFile), Instant.now()), false)
-                .compose(compiled -> apply(compiled, trigger), failure -> Future.succeededFuture(failed(trigger,
-                        failure instanceof ConfigException e ? e.errors().stream().map(ConfigError::toString).toList()
-                                : List.of(String.valueOf(failure.getMessage())))));
+        return vertx.executeBlocking(() -> {
+            // The fingerprint is taken from the configuration bytes that are parsed, and from the files they name
+            // before they are compiled: a change landing meanwhile makes the next check reload again, never lost.
+            byte[] bytes = read(configFile);
+            GatewayConfig config = loader.parse(text(bytes), configFile.toAbsolutePath().normalize());
+            String print = fingerprint(config, bytes);
+            return new Candidate(CompiledConfig.compile(config, Instant.now()), print);
+        }, false).compose(candidate -> apply(candidate, trigger), failure -> Future.succeededFuture(failed(trigger,
+                failure instanceof ConfigException e ? e.errors().stream().map(ConfigError::toString).toList()
+                        : List.of(String.valueOf(failure.getMessage())))));
     }
 
-    private Future<List<String>> apply(CompiledConfig compiled, String trigger) {
-        List<String> problems = new ArrayList<>();
-        GatewayConfig before = current.config();
+    private Future<ReloadResult> apply(Candidate candidate, String trigger) {
+        CompiledConfig compiled = candidate.compiled();
         GatewayConfig after = compiled.config();
-        if (!before.server().host().equals(after.server().host()) || before.server().port() != after.server().port()
-                || !before.admin().equals(after.admin())) {
-            problems.add("server.host, server.port and admin change only with a restart");
-        }
-        if (!problems.isEmpty()) {
-            return Future.succeededFuture(failed(trigger, problems));
-        }
+        List<String> restartRequired = restartRequired(current.config(), after);
         GatewayState next = Gateway.state(vertx, compiled);
         return server.updateSSLOptions(Gateway.sslOptions(compiled, rejections), true).transform(updated -> {
             if (updated.failed()) {
@@ -127,29 +132,86 @@ final class Reloader {
             }
             GatewayState old = state.getAndSet(next);
             current = compiled;
-            fingerprint = fingerprint(after);
-            retire(old, after.server().shutdownGraceSeconds());
+            fingerprint = candidate.fingerprint();
+            retire(old);
             probe.reprobe();
             metrics.configLoaded(Instant.now(), true);
             metrics.expiries(Gateway.expiries(compiled.tls()));
             Map<String, Object> entry = entry(trigger, "success");
-            entry.put("warnings", compiled.tls().warnings());
+            entry.put("warnings", compiled.warnings());
+            entry.put("restartRequired", restartRequired);
             accessLog.write(entry);
-            return Future.succeededFuture(List.of());
+            return Future.succeededFuture(new ReloadResult(List.of(), restartRequired));
         });
     }
 
-    /** Closes the adapters the new state no longer uses once requests in flight on them had time to finish. */
-    private void retire(GatewayState old, int graceSeconds) {
-        vertx.setTimer(Math.max(1, graceSeconds) * 1000L, id -> old.upstreams().values().forEach(Upstream::close));
+    /**
+     * The settings that differ between {@code before} and {@code after} and apply only at start: the reload applies
+     * everything else (a CRL refresh must not wait for a restart because the port was edited too).
+     */
+    static List<String> restartRequired(GatewayConfig before, GatewayConfig after) {
+        List<String> changed = new ArrayList<>();
+        if (!before.server().host().equals(after.server().host())) {
+            changed.add("server.host");
+        }
+        if (before.server().port() != after.server().port()) {
+            changed.add("server.port");
+        }
+        if (before.server().limits().maxHeaderBytes() != after.server().limits().maxHeaderBytes()) {
+            changed.add("server.limits.maxHeaderBytes");
+        }
+        if (before.server().limits().idleTimeoutSeconds() != after.server().limits().idleTimeoutSeconds()) {
+            changed.add("server.limits.idleTimeoutSeconds");
+        }
+        if (!before.admin().equals(after.admin())) {
+            changed.add("admin");
+        }
+        if (!before.reload().equals(after.reload())) {
+            changed.add("reload.watchIntervalSeconds");
+        }
+        if (!before.metrics().equals(after.metrics())) {
+            changed.add("metrics.maxPrincipals");
+        }
+        return changed;
     }
 
-    private List<String> failed(String trigger, List<String> errors) {
+    /**
+     * Closes the adapters the new state no longer uses once no request runs under the old state any more (checked
+     * every second, so a request that took the old state just before the swap has counted itself in).
+     */
+    private void retire(GatewayState old) {
+        vertx.setPeriodic(1000L, id -> {
+            if (old.inFlight().get() == 0) {
+                vertx.cancelTimer(id);
+                old.upstreams().values().forEach(Upstream::close);
+            }
+        });
+    }
+
+    private ReloadResult failed(String trigger, List<String> errors) {
         metrics.configReloadFailed();
         Map<String, Object> entry = entry(trigger, "failure");
         entry.put("errors", errors);
         accessLog.write(entry);
-        return errors;
+        return ReloadResult.failure(errors);
+    }
+
+    private static byte[] read(Path file) throws ConfigException {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("", file + ": file not found");
+        } catch (IOException e) {
+            throw new ConfigException("", file + ": cannot be read (" + e.getMessage() + ")");
+        }
+    }
+
+    private String text(byte[] bytes) throws ConfigException {
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ConfigException("", configFile + ": cannot be read (not UTF-8)");
+        }
     }
 
     private static Map<String, Object> entry(String trigger, String result) {
@@ -161,14 +223,18 @@ final class Reloader {
         return entry;
     }
 
-    /** A hash of the content of the configuration file and every file it names; a missing file counts too. */
-    static String fingerprint(GatewayConfig config) {
+    /**
+     * A hash of the content of the configuration file and every file it names; a missing file counts too.
+     *
+     * @param configBytes the configuration file's bytes as already read, or null to read them
+     */
+    static String fingerprint(GatewayConfig config, byte[] configBytes) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             for (Path file : files(config)) {
                 digest.update(file.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 try {
-                    digest.update(Files.readAllBytes(file));
+                    digest.update(configBytes != null && file.equals(config.source()) ? configBytes : Files.readAllBytes(file));
                 } catch (NoSuchFileException e) {
                     digest.update((byte) 0);
                 } catch (IOException e) {
@@ -188,7 +254,7 @@ final class Reloader {
             files.add(config.source());
         }
         var tls = config.server().tls();
-        for (Path p : new Path[] {tls.certFile(), tls.keyFile(), tls.keyStoreFile(), tls.clientCaFile()}) {
+        for (Path p : new Path[] {tls.certFile(), tls.keyFile(), tls.keyStoreFile(), tls.clientCaFile(), tls.intermediateCaFile()}) {
             if (p != null) {
                 files.add(p);
             }

@@ -80,6 +80,27 @@ public final class CertificateAuthority {
         }
     }
 
+    /**
+     * A new intermediate CA named {@code CN=cn}, signed by this one, valid from an hour ago until
+     * {@code notAfter}. Nothing stops the name from repeating another CA's: that is what a rogue sub-CA does.
+     */
+    public CertificateAuthority subordinate(String cn, Instant notAfter) {
+        KeyPair pair = generate(keyType);
+        X500Name name = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, cn).build();
+        try {
+            JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(certificate, serial(),
+                    Date.from(Instant.now().minusSeconds(3600)), Date.from(notAfter), name, pair.getPublic())
+                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+                    .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+                    .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()))
+                    .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(certificate));
+            return new CertificateAuthority(convert(builder.build(signer(keyType, key))), pair.getPrivate(), keyType);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot create an intermediate CA certificate", e);
+        }
+    }
+
     /** An existing CA from its certificate and key. */
     public static CertificateAuthority of(X509Certificate certificate, PrivateKey key) {
         KeyType type = key.getAlgorithm().equals("RSA") ? KeyType.RSA_2048 : KeyType.EC_P256;

@@ -17,10 +17,13 @@ import javax.net.ssl.X509ExtendedTrustManager;
 final class ObservingTrustManager extends X509ExtendedTrustManager {
 
     private final X509ExtendedTrustManager delegate;
+    private final X509Certificate[] acceptedIssuers;
     private final Consumer<HandshakeRejection> listener;
 
-    ObservingTrustManager(X509ExtendedTrustManager delegate, Consumer<HandshakeRejection> listener) {
+    ObservingTrustManager(X509ExtendedTrustManager delegate, X509Certificate[] acceptedIssuers,
+            Consumer<HandshakeRejection> listener) {
         this.delegate = delegate;
+        this.acceptedIssuers = acceptedIssuers.clone();
         this.listener = listener;
     }
 
@@ -89,6 +92,6 @@ final class ObservingTrustManager extends X509ExtendedTrustManager {
 
     @Override
     public X509Certificate[] getAcceptedIssuers() {
-        return delegate.getAcceptedIssuers();
+        return acceptedIssuers.clone();
     }
 }

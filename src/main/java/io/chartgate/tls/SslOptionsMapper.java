@@ -13,14 +13,11 @@ import io.vertx.core.net.TrustOptions;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.PKIXBuilderParameters;
-import java.security.cert.TrustAnchor;
 import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Consumer;
 import javax.net.ssl.CertPathTrustManagerParameters;
 import javax.net.ssl.KeyManagerFactory;
@@ -74,16 +71,26 @@ public final class SslOptionsMapper {
     /**
      * @param rejections told of every client certificate the handshake refuses
      */
-    public static ServerSSLOptions serverOptions(TlsConfig config, TlsMaterial material, Clock clock,
+    public static ServerSSLOptions serverOptions(TlsConfig config, TlsMaterial material, ClientTrust trust, Clock clock,
             Consumer<HandshakeRejection> rejections) {
         ServerSSLOptions options = new ServerSSLOptions()
                 .setKeyCertOptions(keyCert(material))
-                .setTrustOptions(trust(config, material, clock, rejections))
+                .setTrustOptions(trust(trust, clock, rejections))
                 .setClientAuth(config.clientAuth() == ClientAuth.REQUIRED
                         ? io.vertx.core.http.ClientAuth.REQUIRED : io.vertx.core.http.ClientAuth.REQUEST)
                 .setEnabledSecureTransportProtocols(new LinkedHashSet<>(config.protocols()));
         CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
         return options;
+    }
+
+    /**
+     * The names the CertificateRequest lists: the anchors and the configured intermediates, so a client whose
+     * certificate file holds only its own certificate (issued by an intermediate) still offers it.
+     */
+    private static X509Certificate[] acceptedIssuers(ClientTrust trust) {
+        List<X509Certificate> issuers = new java.util.ArrayList<>(trust.anchors());
+        issuers.addAll(trust.intermediates());
+        return issuers.toArray(new X509Certificate[0]);
     }
 
     private static KeyCertOptions keyCert(TlsMaterial material) {
@@ -103,22 +110,19 @@ public final class SslOptionsMapper {
         }
     }
 
-    private static TrustOptions trust(TlsConfig config, TlsMaterial material, Clock clock,
-            Consumer<HandshakeRejection> rejections) {
+    private static TrustOptions trust(ClientTrust trust, Clock clock, Consumer<HandshakeRejection> rejections) {
         try {
-            Set<TrustAnchor> anchors = new HashSet<>();
-            for (X509Certificate ca : material.clientCas()) {
-                anchors.add(new TrustAnchor(ca, null));
-            }
-            PKIXBuilderParameters params = new PKIXBuilderParameters(anchors, new X509CertSelector());
+            PKIXBuilderParameters params = new PKIXBuilderParameters(trust.trustAnchors(), new X509CertSelector());
+            // the configured intermediates link a client that sends only its own certificate
+            params.addCertStore(trust.intermediateStore());
             // Revocation is ours: the JDK's own checking would demand a CRL for every CA.
             params.setRevocationEnabled(false);
-            params.addCertPathChecker(new RevocationChecker(new CrlSet(material.crls(), config.crlStale()), clock));
+            params.addCertPathChecker(new RevocationChecker(trust, clock));
             TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
             factory.init(new CertPathTrustManagerParameters(params));
             for (TrustManager tm : factory.getTrustManagers()) {
                 if (tm instanceof X509ExtendedTrustManager pkix) {
-                    return TrustOptions.wrap(new ObservingTrustManager(pkix, rejections));
+                    return TrustOptions.wrap(new ObservingTrustManager(pkix, acceptedIssuers(trust), rejections));
                 }
             }
             throw new IllegalStateException("the PKIX trust manager factory made no X509 trust manager");

@@ -104,6 +104,31 @@ class ConfigCheckCommandTest {
     }
 
     @Test
+    void withTwoTrustedCasARuleThatNamesNoIssuerIsAWarning(@TempDir Path dir) throws IOException {
+        TestPki a = TestPki.create(dir.resolve("a"), "Team A CA");
+        a.server("localhost").issue();
+        TestPki b = TestPki.create(dir.resolve("b"), "Team B CA");
+        Files.writeString(dir.resolve("cas.crt"), Files.readString(a.caFile()) + Files.readString(b.caFile()));
+        Files.createDirectories(dir.resolve("charts"));
+        Path file = Files.writeString(dir.resolve("two.yaml"), """
+                server: { tls: { certFile: a/localhost.crt, keyFile: a/localhost.key, clientCaFile: cas.crt } }
+                routes: [{ name: local, prefix: /, upstream: { type: file, dir: charts } }]
+                policy:
+                  rules:
+                    - { name: anyone, match: { ou: engineering }, read: ["/**"] }
+                    - { name: team-a, match: { issuer: "CN=Team A CA", ou: engineering }, read: ["/**"] }
+                    - { name: intermediate, match: { issuer: "CN=Team A Issuing" }, read: ["/**"] }
+                """);
+        CliRunner.Result r = new CliRunner(Map.of()).run("config", "check", "--config", file.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.out().contains("warning: policy.rules[0] (anyone) names no issuer, so certificates from any of the 2 "
+                + "trusted client CAs match it (add match.issuer or match.issuerFingerprint)"), r::toString);
+        assertFalse(r.out().contains("policy.rules[1] (team-a)"), r::toString);
+        assertTrue(r.out().contains("warning: policy.rules[2] (intermediate): issuer \"CN=Team A Issuing\" names no CA in "
+                + "clientCaFile"), r::toString);
+    }
+
+    @Test
     void missingFilesAreReportedUnderTheKeyThatNamesThem(@TempDir Path dir) throws IOException {
         Path file = Files.writeString(dir.resolve("files.yaml"), """
                 server: { tls: { certFile: server.crt, keyFile: server.key, clientCaFile: ca.crt } }

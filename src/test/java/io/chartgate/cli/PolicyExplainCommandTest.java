@@ -69,7 +69,8 @@ class PolicyExplainCommandTest {
         CliRunner.Result r = explain("bob.crt", "GET", "/charts/app-1.0.0.tgz");
         assertEquals(0, r.exitCode(), r::toString);
         assertTrue(r.out().contains("  subject      CN=bob,OU=engineering,O=Acme\n"), r::toString);
-        assertTrue(r.out().contains("  trust        issued by CN=Explain CA"), r::toString);
+        assertTrue(r.out().contains("  trust        chains to CN=Explain CA (dates and CRLs checked)\n"), r::toString);
+        assertTrue(r.out().contains("  issuer       CN=Explain CA\n"), r::toString);
         assertTrue(r.out().contains("  canonical    /charts/app-1.0.0.tgz\n"), r::toString);
         assertTrue(r.out().contains("  route        museum (prefix /, http upstream, path /charts/app-1.0.0.tgz)\n"), r::toString);
         assertTrue(r.out().contains("  access       read\n"), r::toString);
@@ -103,8 +104,10 @@ class PolicyExplainCommandTest {
     void aCertificateFromAnUnknownCaIsRefusedInTheHandshake() {
         CliRunner.Result r = explain("mallory.crt", "GET", "/index.yaml");
         assertEquals(1, r.exitCode(), r::toString);
-        assertTrue(r.out().contains("  trust        NOT issued by a CA in ca.crt\n"), r::toString);
-        assertTrue(r.out().endsWith("decision     DENIED: refused in the TLS handshake: unknown certificate authority\n"), r::toString);
+        assertTrue(r.out().contains("  trust        the certificate CN=bob,OU=engineering,O=Acme"), r::toString);
+        assertTrue(r.out().contains("  issuer       - (no trusted CA)\n"), r::toString);
+        assertTrue(r.out().contains("decision     DENIED: refused in the TLS handshake: the certificate CN=bob"), r::toString);
+        assertTrue(r.out().endsWith(" does not chain to a trusted client CA\n"), r::toString);
     }
 
     @Test

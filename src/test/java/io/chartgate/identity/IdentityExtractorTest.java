@@ -21,7 +21,7 @@ class IdentityExtractorTest {
         TestPki.Issued bob = pki.client("bob").ou("engineering", "platform").o("Acme")
                 .sans(List.of("bob.example.com"), List.of("10.0.0.7"), List.of("spiffe://acme/bob"), List.of("bob@acme.example"))
                 .issue();
-        ClientIdentity id = IdentityExtractor.fromCertificate(bob.certificate());
+        ClientIdentity id = IdentityExtractor.fromCertificate(bob.certificate(), pki.ca().certificate());
         assertEquals("CN=bob,OU=platform,OU=engineering,O=Acme", id.subject().rfc4514());
         assertEquals(List.of("O", "OU", "OU", "CN"),
                 id.subject().rdns().stream().map(r -> r.attributes().get(0).name()).toList(), "certificate order");
@@ -48,7 +48,7 @@ class IdentityExtractorTest {
     void aCertificateWithoutCnIsNamedByItsSubject() {
         TestPki pki = TestPki.create(dir, "Identity CA");
         var cert = pki.ca().issue(io.chartgate.tls.CertificateRequest.client(null, 1).withO("Acme")).certificate();
-        ClientIdentity id = IdentityExtractor.fromCertificate(cert);
+        ClientIdentity id = IdentityExtractor.fromCertificate(cert, pki.ca().certificate());
         assertEquals(null, id.cn());
         assertEquals("O=Acme", id.principal());
     }

@@ -35,7 +35,7 @@ class ChartMuseumPolicyTest {
     }
 
     private static ClientIdentity id(CertificateAuthority ca, CertificateRequest request) {
-        return IdentityExtractor.fromCertificate(ca.issue(request).certificate());
+        return IdentityExtractor.fromCertificate(ca.issue(request).certificate(), ca.certificate());
     }
 
     @ParameterizedTest(name = "{0} {1} {2} -> {3}")

@@ -27,9 +27,9 @@ class IdentityMatcherTest {
         bob = IdentityExtractor.fromCertificate(ca.issue(CertificateRequest.client("bob", 1)
                 .withOu("engineering", "platform").withO("Acme")
                 .withSans(List.of("Bob.Example.com"), List.of("10.1.2.3"), List.of("spiffe://acme/ci/bob"), List.of("bob@acme.example")))
-                .certificate());
+                .certificate(), ca.certificate());
         frank = IdentityExtractor.fromCertificate(ca.issue(CertificateRequest.client("frank,OU=engineering", 1)
-                .withOu("marketing")).certificate());
+                .withOu("marketing")).certificate(), ca.certificate());
     }
 
     private static boolean matches(ClientIdentity id, String key, String value) {

@@ -65,7 +65,7 @@ class PolicyTest {
     }
 
     private static ClientIdentity identity(CertificateAuthority ca, CertificateRequest request) {
-        return IdentityExtractor.fromCertificate(ca.issue(request).certificate());
+        return IdentityExtractor.fromCertificate(ca.issue(request).certificate(), ca.certificate());
     }
 
     private static CanonicalPath path(String p) {

@@ -62,6 +62,11 @@ public final class GatewayHarness implements AutoCloseable {
 
     /** Reloads now, as SIGHUP does: the errors of a failed reload, or none. */
     public List<String> reload() {
+        return reloadResult().errors();
+    }
+
+    /** Reloads now, as SIGHUP does: its errors, and the changed settings that wait for a restart. */
+    public io.chartgate.server.ReloadResult reloadResult() {
         try {
             return gateway.reload("test").await(30, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -27,13 +27,21 @@ public final class TlsClients {
 
     /** A context that presents {@code client} (or nothing when null) and trusts {@code caFile}. */
     public static SSLContext context(TestPki.Issued client, Path caFile) {
+        return client == null ? context(null, null, caFile) : context(client.certFile(), client.keyFile(), caFile);
+    }
+
+    /**
+     * A context that presents every certificate of {@code certFile} (the client's first, then any intermediates,
+     * as helm's {@code --cert-file} does) with {@code keyFile}, or nothing when {@code certFile} is null.
+     */
+    public static SSLContext context(Path certFile, Path keyFile, Path caFile) {
         try {
             KeyManagerFactory kmf = null;
-            if (client != null) {
+            if (certFile != null) {
                 KeyStore keys = KeyStore.getInstance("PKCS12");
                 keys.load(null, null);
-                keys.setKeyEntry("client", PemLoader.privateKey(client.keyFile(), null), new char[0],
-                        new X509Certificate[] {client.certificate()});
+                keys.setKeyEntry("client", PemLoader.privateKey(keyFile, null), new char[0],
+                        PemLoader.certificates(certFile).toArray(new X509Certificate[0]));
                 kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
                 kmf.init(keys, new char[0]);
             }

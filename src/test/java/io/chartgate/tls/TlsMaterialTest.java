@@ -37,7 +37,7 @@ class TlsMaterialTest {
     }
 
     private static TlsConfig pem(Path cert, Path key, Secret password, List<Path> crls) {
-        return new TlsConfig(cert, key, password, null, null, pki.caFile(), ClientAuth.REQUIRED, crls, CrlStale.REJECT,
+        return new TlsConfig(cert, key, password, null, null, pki.caFile(), null, ClientAuth.REQUIRED, crls, CrlStale.REJECT,
                 TlsConfig.SUPPORTED_PROTOCOLS);
     }
 
@@ -76,7 +76,7 @@ class TlsMaterialTest {
     @Test
     void aCrlFromAnotherCaWithTheSameNameIsRefused() {
         List<String> errors = errors(pem(server.certFile(), server.keyFile(), null, List.of(pki.crlFile(), rogue.crlFile())));
-        assertEquals(List.of("server.tls.crlFiles[1]: " + rogue.crlFile() + ": CRL not signed by a configured CA (issuer CN=Chartgate Test CA)"),
+        assertEquals(List.of("server.tls.crlFiles[1]: " + rogue.crlFile() + ": CRL not signed by a configured CA (clientCaFile or intermediateCaFile; issuer CN=Chartgate Test CA)"),
                 errors);
     }
 
@@ -85,7 +85,7 @@ class TlsMaterialTest {
         Path encrypted = dir.resolve("server-enc.key");
         Openssl.run(dir, "pkcs8", "-topk8", "-in", server.keyFile().toString(), "-v2", "aes-256-cbc", "-passout", "pass:right",
                 "-out", encrypted.toString());
-        TlsConfig config = new TlsConfig(server.certFile(), encrypted, new Secret("wrong"), null, null, dir.resolve("missing-ca.crt"),
+        TlsConfig config = new TlsConfig(server.certFile(), encrypted, new Secret("wrong"), null, null, dir.resolve("missing-ca.crt"), null,
                 ClientAuth.REQUIRED, List.of(server.keyFile()), CrlStale.REJECT, TlsConfig.SUPPORTED_PROTOCOLS);
         List<String> errors = errors(config);
         assertEquals(3, errors.size(), errors::toString);
@@ -107,7 +107,7 @@ class TlsMaterialTest {
     void aKeyStoreReplacesPemFiles() throws Exception {
         Openssl.run(dir, "pkcs12", "-export", "-inkey", server.keyFile().toString(), "-in", server.certFile().toString(),
                 "-passout", "pass:store", "-out", "server.p12");
-        TlsConfig config = new TlsConfig(null, null, null, dir.resolve("server.p12"), new Secret("store"), pki.caFile(),
+        TlsConfig config = new TlsConfig(null, null, null, dir.resolve("server.p12"), new Secret("store"), pki.caFile(), null,
                 ClientAuth.OPTIONAL, List.of(), CrlStale.WARN, List.of("TLSv1.3"));
         assertEquals("CN=gateway", TlsMaterial.load(config, Instant.now()).serverChain().get(0).getSubjectX500Principal().getName());
     }
@@ -116,7 +116,7 @@ class TlsMaterialTest {
     void aStaleCrlIsAWarningNamingItsIssuerAndTime() throws Exception {
         TestPki stale = TestPki.create(dir.resolve("stale"), "Stale CA");
         stale.writeCrl(Instant.now().minus(Duration.ofHours(1)));
-        TlsConfig config = new TlsConfig(server.certFile(), server.keyFile(), null, null, null, stale.caFile(), ClientAuth.REQUIRED,
+        TlsConfig config = new TlsConfig(server.certFile(), server.keyFile(), null, null, null, stale.caFile(), null, ClientAuth.REQUIRED,
                 List.of(stale.crlFile()), CrlStale.REJECT, TlsConfig.SUPPORTED_PROTOCOLS);
         List<String> warnings = TlsMaterial.load(config, Instant.now()).warnings();
         assertEquals(1, warnings.size());
