@@ -137,7 +137,7 @@ public final class ConfigLoader {
             return null;
         }
         n.allowOnly("certFile", "keyFile", "keyPassword", "keyStoreFile", "keyStorePassword", "clientCaFile",
-                "intermediateCaFile", "clientAuth", "crlFiles", "crlStale", "protocols");
+                "intermediateCaFile", "clientAuth", "crlFetch", "crlFetchIntervalSeconds", "crlCacheDir", "crlFiles", "crlStale", "protocols");
         boolean keyStore = !n.get("keyStoreFile").isMissing();
         Path certFile = null;
         Path keyFile = null;
@@ -183,7 +183,25 @@ public final class ConfigLoader {
                 n.get("clientCaFile").file(true, "a PEM bundle of the CAs that sign client certificates"),
                 n.get("intermediateCaFile").file(false, "a PEM bundle of intermediate CAs"),
                 n.get("clientAuth").enumValue(ClientAuth.class, ClientAuth.REQUIRED), crls,
-                n.get("crlStale").enumValue(CrlStale.class, CrlStale.REJECT), protocols);
+                n.get("crlStale").enumValue(CrlStale.class, CrlStale.REJECT), protocols, crlFetch(n));
+    }
+
+    private static TlsConfig.CrlFetch crlFetch(ConfigNode n) {
+        boolean enabled = n.get("crlFetch").bool(false);
+        int interval = n.get("crlFetchIntervalSeconds").integer(3600, 1, 7 * 86_400);
+        Path cacheDir = n.get("crlCacheDir").file(false, "a writable directory for fetched CRLs");
+        if (!enabled) {
+            for (String key : List.of("crlFetchIntervalSeconds", "crlCacheDir")) {
+                if (!n.get(key).isMissing()) {
+                    n.get(key).error("only applies with crlFetch: true");
+                }
+            }
+            return TlsConfig.CrlFetch.OFF;
+        }
+        if (cacheDir == null) {
+            cacheDir = Path.of(System.getProperty("java.io.tmpdir"), "chartgate-crls");
+        }
+        return new TlsConfig.CrlFetch(true, interval, cacheDir);
     }
 
     private static Limits limits(ConfigNode n) {

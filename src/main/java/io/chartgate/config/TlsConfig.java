@@ -21,12 +21,31 @@ public record TlsConfig(
         ClientAuth clientAuth,
         List<Path> crlFiles,
         CrlStale crlStale,
-        List<String> protocols) {
+        List<String> protocols,
+        CrlFetch crlFetch) {
 
     public static final List<String> SUPPORTED_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
     public TlsConfig {
         crlFiles = List.copyOf(crlFiles);
         protocols = List.copyOf(protocols);
+    }
+
+    /** A configuration with the files and rules given and CRL fetching off (tests, tools). */
+    public TlsConfig(Path certFile, Path keyFile, Secret keyPassword, Path keyStoreFile, Secret keyStorePassword,
+            Path clientCaFile, Path intermediateCaFile, ClientAuth clientAuth, List<Path> crlFiles, CrlStale crlStale,
+            List<String> protocols) {
+        this(certFile, keyFile, keyPassword, keyStoreFile, keyStorePassword, clientCaFile, intermediateCaFile, clientAuth,
+                crlFiles, crlStale, protocols, CrlFetch.OFF);
+    }
+
+    /**
+     * {@code crlFetch}: CRLs fetched from the {@code http://} distribution points that the trusted CAs' certificates
+     * and the client certificates they issued name, kept in {@code cacheDir} (so a restart without network still
+     * has them) and fetched again every {@code intervalSeconds} and before their {@code nextUpdate}.
+     */
+    public record CrlFetch(boolean enabled, int intervalSeconds, Path cacheDir) {
+
+        public static final CrlFetch OFF = new CrlFetch(false, 3600, null);
     }
 }

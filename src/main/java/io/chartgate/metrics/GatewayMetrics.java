@@ -56,6 +56,8 @@ public final class GatewayMetrics {
     private final Map<RequestKey, RequestMeters> requestMeters = new ConcurrentHashMap<>();
     private final Map<String, Timer> upstreamDurations = new ConcurrentHashMap<>();
 
+    private final Map<String, AtomicLong> crlFetches = new ConcurrentHashMap<>();
+
     public GatewayMetrics(int maxPrincipals) {
         this.principals = new PrincipalLabels(maxPrincipals);
         // two of Micrometer's process meters break Prometheus naming rules (promtool check metrics refuses them)
@@ -192,6 +194,30 @@ public final class GatewayMetrics {
                 return value;
             }).set(e.at().getEpochSecond());
         }
+    }
+
+    /** A CRL was fetched (or found unchanged) from a distribution point of {@code ca} at {@code at}. */
+    public void crlFetched(String ca, Instant at) {
+        crlFetchFailures(ca);
+        crlFetches.computeIfAbsent(ca, c -> {
+            AtomicLong value = new AtomicLong();
+            Gauge.builder(MetricNames.CRL_FETCH_LAST_SUCCESS, value, AtomicLong::get)
+                    .description("When a CRL of this CA was last fetched from its distribution point (Unix seconds)")
+                    .tag(MetricNames.CA, c).register(registry);
+            return value;
+        }).set(at.getEpochSecond());
+    }
+
+    /** Fetching a CRL of {@code ca} failed (unreachable, an error status, a CRL that does not verify). */
+    public void crlFetchFailed(String ca) {
+        crlFetchFailures(ca).increment();
+    }
+
+    private Counter crlFetchFailures(String ca) {
+        return Counter.builder(MetricNames.CRL_FETCH_FAILURES)
+                .description("Failed CRL fetches from the CAs' distribution points")
+                .tag(MetricNames.CA, ca)
+                .register(registry);
     }
 
     /** A client certificate seen on a request: its principal's expiry (bounded like the principal label). */

@@ -20,6 +20,8 @@ public final class MetricNames {
     public static final String CONFIG_RELOADS = "chartgate.config.reloads";
     public static final String CONFIG_LAST_RELOAD_SUCCESS = "chartgate.config.last.reload.success.timestamp.seconds";
     public static final String PRINCIPAL_REQUESTS = "chartgate.principal.requests";
+    public static final String CRL_FETCH_LAST_SUCCESS = "chartgate.crl.fetch.last.success.timestamp.seconds";
+    public static final String CRL_FETCH_FAILURES = "chartgate.crl.fetch.failures";
 
     public static final String ROUTE = "route";
     public static final String ACCESS = "access";
@@ -29,6 +31,8 @@ public final class MetricNames {
     public static final String KIND = "kind";
     public static final String SUBJECT = "subject";
     public static final String PRINCIPAL = "principal";
+    /** The CA a fetched CRL is (expected to be) issued by, as its subject DN. */
+    public static final String CA = "ca";
 
     /** The route and access label value of a request refused before routing. */
     public static final String NONE = "none";

@@ -27,6 +27,8 @@ final class Exchange {
      * holds; null for an anonymous client.
      */
     final ClientTrust.Verification trust;
+    /** The chain was verified for this request (a connection's first, or its first under a reloaded trust). */
+    boolean verifiedNow;
     CanonicalPath path;
     RouteConfig route;
     Access access;

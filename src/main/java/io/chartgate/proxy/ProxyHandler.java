@@ -1,5 +1,6 @@
 package io.chartgate.proxy;
 
+import io.chartgate.config.CrlStale;
 import io.chartgate.config.S3UpstreamConfig;
 import io.chartgate.identity.ClientIdentity;
 import io.chartgate.identity.IdentityExtractor;
@@ -15,8 +16,10 @@ import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
 import io.netty.handler.codec.TooLongFrameException;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -31,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.WeakHashMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -61,13 +65,20 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
      * the cached one (a TLS 1.2 renegotiation), or a reload's new trust, makes it verified and read again.
      */
     private final Map<HttpConnection, Peer> peers = Collections.synchronizedMap(new WeakHashMap<>());
+    private final Function<ClientTrust.VerifiedChain, Future<Void>> crlsReady;
 
     private record Peer(X509Certificate certificate, ClientTrust trust, ClientTrust.Verification verification,
             ClientIdentity identity) {
     }
 
-    public ProxyHandler(Supplier<GatewayState> state, AccessLog accessLog, GatewayMetrics metrics, ClosingConnections closing) {
+    /**
+     * @param crlsReady completes when the CRLs covering a verified chain are at hand (crlFetch: a distribution
+     *     point first seen is fetched before the request goes on), or fails saying why they are not
+     */
+    public ProxyHandler(Supplier<GatewayState> state, AccessLog accessLog, GatewayMetrics metrics, ClosingConnections closing,
+            Function<ClientTrust.VerifiedChain, Future<Void>> crlsReady) {
         this.state = state;
+        this.crlsReady = crlsReady;
         this.closing = closing;
         this.accessLog = accessLog;
         this.metrics = metrics;
@@ -83,6 +94,29 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         request.pause();
         GatewayState current = state.get();
         Exchange exchange = begin(request, current);
+        // once per connection and trust: the CRLs covering the chain must be at hand (crlFetch)
+        Future<Void> crls = !exchange.verifiedNow || exchange.trust.chain() == null
+                ? null : crlsReady.apply(exchange.trust.chain());
+        if (crls == null || crls.succeeded()) {
+            dispatch(exchange, current);
+            return;
+        }
+        // a CRL distribution point first seen: the request waits for its CRL (and the reload applying it)
+        Context context = Vertx.currentContext();
+        crls.onComplete(ready -> context.runOnContext(v -> {
+            GatewayState now = state.get();
+            if (ready.failed() && now.config().server().tls().crlStale() == CrlStale.REJECT) {
+                peers.remove(exchange.request.connection()); // so the next request asks again
+                // why is in the crl_fetch log line; the distribution point's address is not the client's business
+                exchange.fail(GatewayError.FORBIDDEN, "the CRL covering " + exchange.identity.principal()
+                        + " could not be fetched (crlStale: reject)");
+                return;
+            }
+            dispatch(exchange, now);
+        }));
+    }
+
+    private void dispatch(Exchange exchange, GatewayState current) {
         // a reload releases this state's upstream clients once no request runs under it any more
         current.inFlight().incrementAndGet();
         exchange.atFinish.add(current.inFlight()::decrementAndGet);
@@ -113,10 +147,12 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             requestId = UUID.randomUUID().toString();
         }
         List<X509Certificate> chain = peerCertificates(request);
+        Peer cached = chain.isEmpty() ? null : peers.get(request.connection());
         Peer peer = chain.isEmpty() ? null : peer(request.connection(), chain, current.trust());
         Exchange exchange = peer == null
                 ? new Exchange(request, requestId, ClientIdentity.ANONYMOUS, null, null, closing)
                 : new Exchange(request, requestId, peer.identity(), peer.certificate(), peer.verification(), closing);
+        exchange.verifiedNow = peer != null && peer != cached;
         request.response().putHeader(ForwardedHeaders.REQUEST_ID, requestId);
         // no browser may guess another type than the one sent (an index or a chart served as HTML)
         request.response().putHeader(NOSNIFF, "nosniff");

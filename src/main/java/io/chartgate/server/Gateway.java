@@ -55,10 +55,12 @@ public final class Gateway {
     private final AtomicReference<GatewayState> state;
     private final AccessLog accessLog;
     private final Reloader reloader;
+    private final CrlFetcher crls;
 
     private Gateway(Vertx vertx, HttpServer server, AdminServer admin, UpstreamProbe probe, Liveness liveness,
-            AtomicReference<GatewayState> state, AccessLog accessLog, Reloader reloader) {
+            CrlFetcher crls, AtomicReference<GatewayState> state, AccessLog accessLog, Reloader reloader) {
         this.liveness = liveness;
+        this.crls = crls;
         this.vertx = vertx;
         this.server = server;
         this.admin = admin;
@@ -98,7 +100,9 @@ public final class Gateway {
                 .setCompressionSupported(false);
 
         ClosingConnections closing = new ClosingConnections();
-        ProxyHandler handler = new ProxyHandler(state::get, accessLog, metrics, closing);
+        AtomicReference<Reloader> reloading = new AtomicReference<>();
+        CrlFetcher crls = new CrlFetcher(vertx, state::get, trigger -> reloading.get().reload(trigger), metrics, accessLog);
+        ProxyHandler handler = new ProxyHandler(state::get, accessLog, metrics, closing, crls::ready);
         HttpServer server = vertx.createHttpServer(options)
                 .requestHandler(handler)
                 .invalidRequestHandler(handler::invalid)
@@ -121,6 +125,7 @@ public final class Gateway {
         UpstreamProbe probe = new UpstreamProbe(vertx, () -> state.get().upstreams());
         Liveness liveness = Liveness.start(vertx);
         Reloader reloader = new Reloader(vertx, loader, compiled, server, state, metrics, accessLog, rejections, probe);
+        reloading.set(reloader);
         return server.listen()
                 .compose(listening -> {
                     probe.start();
@@ -129,9 +134,11 @@ public final class Gateway {
                 })
                 .map(admin -> {
                     reloader.watch();
-                    return new Gateway(vertx, server, admin, probe, liveness, state, accessLog, reloader);
+                    crls.start();
+                    return new Gateway(vertx, server, admin, probe, liveness, crls, state, accessLog, reloader);
                 })
                 .onFailure(e -> {
+                    crls.stop();
                     liveness.stop();
                     probe.stop();
                     server.close();
@@ -283,6 +290,7 @@ public final class Gateway {
     public Future<Void> close() {
         int grace = state.get().config().server().shutdownGraceSeconds();
         reloader.stop();
+        crls.stop();
         probe.stop();
         liveness.stop();
         return server.shutdown(grace, TimeUnit.SECONDS)

@@ -260,6 +260,9 @@ final class Reloader {
             }
         }
         files.addAll(tls.crlFiles());
+        if (tls.crlFetch().enabled()) {
+            files.addAll(new io.chartgate.tls.CrlCache(tls.crlFetch().cacheDir()).files());
+        }
         for (RouteConfig route : config.routes()) {
             if (route.upstream() instanceof HttpUpstreamConfig http && http.caFile() != null) {
                 files.add(http.caFile());

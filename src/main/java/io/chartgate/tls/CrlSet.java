@@ -45,21 +45,36 @@ public final class CrlSet {
         this.stale = stale;
     }
 
-    /** Null when no CRL of {@code issuer} (the CA whose key signed {@code certificate}) refuses it at {@code now}. */
+    /**
+     * Null when the CRL of {@code issuer} (the CA whose key signed {@code certificate}) does not refuse it at
+     * {@code now}. When several CRLs of that CA are known (a file and a fetched one), the newest (latest
+     * {@code thisUpdate}) is the one that counts.
+     */
     public Refusal refusal(X509Certificate certificate, X509Certificate issuer, Instant now) {
+        X509CRL newest = null;
+        byte[] issuerKey = null;
         for (Signed entry : crls) {
             X509CRL crl = entry.crl();
-            if (!crl.getIssuerX500Principal().equals(certificate.getIssuerX500Principal())
-                    || !Arrays.equals(entry.signer(), issuer.getPublicKey().getEncoded())) {
+            if (!crl.getIssuerX500Principal().equals(certificate.getIssuerX500Principal())) {
                 continue;
             }
-            if (stale == CrlStale.REJECT && crl.getNextUpdate() != null && crl.getNextUpdate().toInstant().isBefore(now)) {
-                return new Refusal(false, "CRL for " + crl.getIssuerX500Principal().getName() + " expired at "
-                        + crl.getNextUpdate().toInstant());
+            if (issuerKey == null) {
+                issuerKey = issuer.getPublicKey().getEncoded();
             }
-            if (crl.isRevoked(certificate)) {
-                return new Refusal(true, "certificate " + Certificates.describe(certificate) + " is revoked");
+            if (Arrays.equals(entry.signer(), issuerKey)
+                    && (newest == null || crl.getThisUpdate().after(newest.getThisUpdate()))) {
+                newest = crl;
             }
+        }
+        if (newest == null) {
+            return null;
+        }
+        if (stale == CrlStale.REJECT && newest.getNextUpdate() != null && newest.getNextUpdate().toInstant().isBefore(now)) {
+            return new Refusal(false, "CRL for " + newest.getIssuerX500Principal().getName() + " expired at "
+                    + newest.getNextUpdate().toInstant());
+        }
+        if (newest.isRevoked(certificate)) {
+            return new Refusal(true, "certificate " + Certificates.describe(certificate) + " is revoked");
         }
         return null;
     }

@@ -185,6 +185,22 @@ public record TlsMaterial(
                 errors.add(new ConfigError(crlPath, e.getMessage()));
             }
         }
+        if (config.crlFetch().enabled()) {
+            // fetched CRLs, as verified when they were fetched; checked again here like files (the cache is a disk)
+            for (Path file : new CrlCache(config.crlFetch().cacheDir()).files()) {
+                try {
+                    for (X509CRL crl : PemLoader.crls(file)) {
+                        if (Certificates.crlIssuer(crl, all) == null) {
+                            warnings.add(file + ": fetched CRL not signed by a configured CA; ignored");
+                        } else {
+                            crls.add(crl);
+                        }
+                    }
+                } catch (TlsException e) {
+                    warnings.add(file + ": fetched CRL cannot be read (" + e.getMessage() + "); ignored until fetched again");
+                }
+            }
+        }
         return new ClientSide(cas, intermediates, crls);
     }
 

@@ -132,6 +132,8 @@ class ConfigLoaderTest {
             empty match               | policy: { rules: [{name: r, match: {}, read: [/x]}] } | policy.rules[0].match: must not be empty (a rule for every certificate says so: cn: "*")
             relative glob             | policy: { rules: [{name: r, match: {cn: a}, read: [charts/**]}] } | policy.rules[0].read[0]: "charts/**" must start with / (expected a path glob such as /charts/**)
             dot in glob               | policy: { rules: [{name: r, match: {cn: a}, write: [/a/../b]}] } | policy.rules[0].write[0]: "/a/../b" must not hold . or .. segments (paths are canonical before they are matched)
+            crl cache without fetch   | server: { tls: { crlCacheDir: /var/cache/crls } }  | server.tls.crlCacheDir: only applies with crlFetch: true
+            crl fetch interval zero   | server: { tls: { crlFetch: true, crlFetchIntervalSeconds: 0 } } | server.tls.crlFetchIntervalSeconds: 0 is out of range (expected 1 to 604800)
             bad cidr                  | server: { trustedProxies: [10.0.0.0/33] }          | server.trustedProxies[0]: "10.0.0.0/33" is not a CIDR: prefix length must be 0 to 32 (expected e.g. 10.0.0.0/8)
             host name as cidr         | server: { trustedProxies: [proxy.local] }          | server.trustedProxies[0]: "proxy.local" is not a CIDR: not an IP address (expected e.g. 10.0.0.0/8)
             zero principals           | metrics: { maxPrincipals: 0 }                      | metrics.maxPrincipals: 0 is out of range (expected 1 to 100000)

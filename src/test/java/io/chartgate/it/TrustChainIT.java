@@ -8,6 +8,7 @@ import io.chartgate.testing.GatewayHarness;
 import io.chartgate.testing.HelmCli;
 import io.chartgate.testing.KeepAliveClient;
 import io.chartgate.testing.Openssl;
+import io.chartgate.testing.OpensslPki;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
 import java.io.IOException;
@@ -32,29 +33,13 @@ class TrustChainIT {
     /** The gateway's own server certificate and the CA clients trust it by. */
     private static TestPki server;
 
-    private static final String EXTENSIONS = """
-            [ca]
-            basicConstraints = critical,CA:TRUE
-            keyUsage = critical,keyCertSign,cRLSign
-            subjectKeyIdentifier = hash
-            [intermediate]
-            basicConstraints = critical,CA:TRUE,pathlen:0
-            keyUsage = critical,keyCertSign,cRLSign
-            subjectKeyIdentifier = hash
-            authorityKeyIdentifier = keyid
-            [client]
-            basicConstraints = critical,CA:FALSE
-            keyUsage = critical,digitalSignature
-            extendedKeyUsage = clientAuth
-            subjectKeyIdentifier = hash
-            authorityKeyIdentifier = keyid
-            """;
+    private static OpensslPki openssl;
 
     @BeforeAll
     static void files() throws IOException {
         server = TestPki.create(dir.resolve("server"), "Gateway Server CA");
         server.server("localhost").issue();
-        Files.writeString(dir.resolve("ext.cnf"), EXTENSIONS);
+        openssl = new OpensslPki(dir, "");
         Path charts = Files.createDirectories(dir.resolve("charts"));
         for (String sub : List.of("", "team-a/", "team-b/", "issuing/")) {
             Files.createDirectories(charts.resolve(sub));
@@ -62,28 +47,16 @@ class TrustChainIT {
         }
     }
 
-    /** A self-signed root CA: NAME.crt, NAME.key. */
     private static void root(String name, String subject) {
-        Openssl.run(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", name + ".key", "-out", name + ".crt", "-subj", subject, "-days", "30",
-                "-config", "ext.cnf", "-extensions", "ca");
+        openssl.root(name, subject);
     }
 
-    /** A certificate for {@code subject} signed by the CA {@code issuer}, with the extensions of {@code section}. */
     private static void issue(String name, String subject, String issuer, String section) {
-        Openssl.run(dir, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", name + ".key", "-out", name + ".csr", "-subj", subject);
-        Openssl.run(dir, "x509", "-req", "-in", name + ".csr", "-CA", issuer + ".crt", "-CAkey", issuer + ".key",
-                "-set_serial", "0x" + Long.toHexString(System.nanoTime()), "-days", "10", "-out", name + ".crt",
-                "-extfile", "ext.cnf", "-extensions", section);
+        openssl.issue(name, subject, issuer, section);
     }
 
-    private static Path concat(String name, String... parts) throws IOException {
-        StringBuilder text = new StringBuilder();
-        for (String part : parts) {
-            text.append(Files.readString(dir.resolve(part)));
-        }
-        return Files.writeString(dir.resolve(name), text.toString());
+    private static void concat(String name, String... parts) {
+        openssl.concat(name, parts);
     }
 
     private static SSLContext client(String certFile, String keyFile) {
@@ -108,20 +81,7 @@ class TrustChainIT {
         issue("acme-issuing", "/O=Acme/CN=Acme Issuing CA", "acme-root", "intermediate");
         issue("carol", "/O=Acme/OU=engineering/CN=carol", "acme-issuing", "client");
         concat("carol-chain.crt", "carol.crt", "acme-issuing.crt");
-        // the root's CA database, so openssl ca can revoke the intermediate and write the root's CRL
-        Files.writeString(dir.resolve("ca.cnf"), """
-                [ca]
-                default_ca = root
-                [root]
-                database = acme-root-index.txt
-                crlnumber = acme-root-crlnumber
-                default_md = sha256
-                default_crl_days = 7
-                """);
-        Files.writeString(dir.resolve("acme-root-index.txt"), "");
-        Files.writeString(dir.resolve("acme-root-crlnumber"), "01\n");
-        Openssl.run(dir, "ca", "-config", "ca.cnf", "-keyfile", "acme-root.key", "-cert", "acme-root.crt", "-gencrl",
-                "-out", "acme-root.crl");
+        openssl.crl("acme-root", Path.of("acme-root.crl"));
 
         String rules = """
                 { name: acme, match: { issuer: "CN=Acme Root CA,O=Acme" }, read: ["/**"] },
@@ -155,10 +115,7 @@ class TrustChainIT {
             // the root revokes the intermediate: an open connection's next request and every new handshake are refused
             try (KeepAliveClient open = KeepAliveClient.connect(client("carol-chain.crt", "carol.key"), gateway.port())) {
                 assertEquals(200, open.get("/ping.txt").status());
-                Openssl.run(dir, "ca", "-config", "ca.cnf", "-keyfile", "acme-root.key", "-cert", "acme-root.crt",
-                        "-revoke", "acme-issuing.crt");
-                Openssl.run(dir, "ca", "-config", "ca.cnf", "-keyfile", "acme-root.key", "-cert", "acme-root.crt",
-                        "-gencrl", "-out", "acme-root.crl");
+                openssl.revoke("acme-root", "acme-issuing").crl("acme-root", Path.of("acme-root.crl"));
                 assertEquals(List.of(), gateway.reload());
                 KeepAliveClient.Response refused = open.get("/ping.txt");
                 assertEquals(403, refused.status(), refused::text);

@@ -50,7 +50,7 @@ class AlertRulesTest {
                 names.add(rule.get("alert").asText());
             }
         }
-        assertEquals(9, names.size(), names::toString);
+        assertEquals(10, names.size(), names::toString);
         return names;
     }
 }

@@ -76,6 +76,17 @@ class IdentityMatcherTest {
     }
 
     @Test
+    void issuerFingerprintIsTheAnchorsHexIgnoringCaseAndColonsAndNeverAGlob() {
+        String fp = bob.issuerFingerprint().toUpperCase();
+        assertEquals(true, matches(bob, "issuerFingerprint", String.join(":", fp.split("(?<=\\G..)"))));
+        assertEquals(false, matches(bob, "issuerFingerprint", "00".repeat(32)));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> matches(bob, "issuerFingerprint", "ab*"));
+        assertEquals("\"ab*\" is not a 64-digit hex issuerFingerprint (colons and case do not matter; globs are not allowed "
+                + "here)", e.getMessage());
+    }
+
+    @Test
     void aCommaInsideTheCnIsNotAnotherAttribute() {
         assertEquals("frank,OU=engineering", frank.cn());
         assertEquals(List.of("marketing"), frank.ou());
