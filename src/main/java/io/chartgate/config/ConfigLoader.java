@@ -321,7 +321,7 @@ public final class ConfigLoader {
 
     private HttpUpstreamConfig http(ConfigNode n) {
         n.allowOnly("type", "url", "auth", "caFile", "connectTimeoutMs", "responseTimeoutMs", "rewriteIndexUrls",
-                "indexUrlPrefixes", "filterIndex");
+                "indexUrlPrefixes", "filterIndex", "requireProvenance");
         URI url = n.get("url").url(true, "http", "https");
         Path caFile = n.get("caFile").file(false, "a PEM bundle");
         if (caFile != null && url != null && !url.getScheme().equalsIgnoreCase("https")) {
@@ -330,7 +330,21 @@ public final class ConfigLoader {
         return new HttpUpstreamConfig(url, auth(n.get("auth")), caFile,
                 n.get("connectTimeoutMs").integer(2000, 1, 600_000),
                 n.get("responseTimeoutMs").integer(30_000, 1, 3_600_000),
-                index(n));
+                index(n), provenance(n));
+    }
+
+    /** {@code requireProvenance: { keyring: FILE }}: the keyring file, or null when absent. */
+    private static Path provenance(ConfigNode n) {
+        ConfigNode node = n.get("requireProvenance");
+        if (node.isMissing()) {
+            return null;
+        }
+        if (!node.isMapping()) {
+            node.error("expected a mapping such as { keyring: keys/pubring.gpg }");
+            return null;
+        }
+        node.allowOnly("keyring");
+        return node.get("keyring").file(true, "an OpenPGP public keyring (binary or ASCII-armored)");
     }
 
     private static IndexOptions index(ConfigNode n) {
@@ -379,7 +393,7 @@ public final class ConfigLoader {
     private S3UpstreamConfig s3(ConfigNode n) {
         n.allowOnly("type", "endpoint", "bucket", "region", "pathStyle", "keyPrefix", "accessKeyId", "secretAccessKey",
                 "sessionToken", "connectTimeoutMs", "responseTimeoutMs", "rewriteIndexUrls", "indexUrlPrefixes", "payloadSigning", "spoolMaxBytes",
-                "filterIndex");
+                "filterIndex", "requireProvenance");
         String region = n.get("region").string("us-east-1");
         if (region.isBlank() || !region.matches("[a-z0-9-]+")) {
             n.get("region").error("\"" + region + "\" is not a region (expected e.g. us-east-1)");
@@ -426,7 +440,7 @@ public final class ConfigLoader {
                 n.get("responseTimeoutMs").integer(30_000, 1, 3_600_000),
                 index(n),
                 n.get("payloadSigning").enumValue(PayloadSigning.class, PayloadSigning.UNSIGNED),
-                n.get("spoolMaxBytes").size(S3UpstreamConfig.DEFAULT_SPOOL_MAX_BYTES, 1, Long.MAX_VALUE));
+                n.get("spoolMaxBytes").size(S3UpstreamConfig.DEFAULT_SPOOL_MAX_BYTES, 1, Long.MAX_VALUE), provenance(n));
     }
 
     private static List<String> urlPrefixes(ConfigNode n) {

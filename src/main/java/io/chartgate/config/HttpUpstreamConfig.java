@@ -13,7 +13,8 @@ public record HttpUpstreamConfig(
         Path caFile,
         int connectTimeoutMs,
         int responseTimeoutMs,
-        IndexOptions index) implements UpstreamConfig {
+        IndexOptions index,
+        Path provenanceKeyring) implements UpstreamConfig {
 
     public boolean rewriteIndexUrls() {
         return index.rewriteUrls();

@@ -1,6 +1,7 @@
 package io.chartgate.config;
 
 import java.net.URI;
+import java.nio.file.Path;
 
 /**
  * An S3 bucket the gateway signs requests to with SigV4. Credentials come from the file or, when it names
@@ -21,7 +22,8 @@ public record S3UpstreamConfig(
         int responseTimeoutMs,
         IndexOptions index,
         PayloadSigning payloadSigning,
-        long spoolMaxBytes) implements UpstreamConfig {
+        long spoolMaxBytes,
+        Path provenanceKeyring) implements UpstreamConfig {
 
     /** The default bound on the bytes all spooled uploads of one route hold on the temporary disk at once. */
     public static final long DEFAULT_SPOOL_MAX_BYTES = 4L << 30;

@@ -8,4 +8,12 @@ public sealed interface UpstreamConfig permits HttpUpstreamConfig, S3UpstreamCon
 
     /** How the route serves index files. */
     IndexOptions index();
+
+    /**
+     * {@code requireProvenance.keyring}: chart uploads through the route need a {@code .prov} that a key of this
+     * OpenPGP keyring signed and that vouches for the uploaded bytes; null when uploads need none.
+     */
+    default java.nio.file.Path provenanceKeyring() {
+        return null;
+    }
 }

@@ -10,6 +10,7 @@ public enum GatewayError {
     NO_ROUTE(404, "no_route"),
     METHOD_NOT_ALLOWED(405, "method_not_allowed"),
     PAYLOAD_TOO_LARGE(413, "payload_too_large"),
+    PROVENANCE_INVALID(422, "provenance_invalid"),
     UPSTREAM_UNAVAILABLE(502, "upstream_unavailable"),
     OVERLOADED(503, "overloaded"),
     UPSTREAM_TIMEOUT(504, "upstream_timeout");

@@ -8,6 +8,7 @@ import io.chartgate.upstream.Router;
 import io.chartgate.upstream.Upstream;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.bouncycastle.openpgp.PGPPublicKeyRingCollection;
 
 /**
  * What the request handler decides with: the configuration, its compiled policy and router, one upstream
@@ -18,10 +19,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * clients only once the last of them ended.
  */
 public record GatewayState(GatewayConfig config, Policy policy, Router router, Map<String, Upstream> upstreams,
-        ClientTrust trust, IndexStep index, AtomicInteger inFlight) {
+        ClientTrust trust, IndexStep index, Map<String, PGPPublicKeyRingCollection> keyrings, AtomicInteger inFlight) {
 
     public GatewayState {
         upstreams = Map.copyOf(upstreams);
+        keyrings = Map.copyOf(keyrings);
     }
 
     /** Clients without a certificate reach HTTP only with {@code clientAuth: optional}. */

@@ -264,12 +264,18 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             }
         });
         exchange.index = current.index();
+        // requireProvenance: uploads are read whole, checked, and sent on only when their provenance holds
+        var keyring = exchange.access == Access.WRITE ? current.keyrings().get(routeName) : null;
         Future<Void> answered = viaIndexStep
                 ? current.index().serve(forward, exchange.route, upstream, exchange.path.encoded(), exchange.identity,
                         current.policy(), exchange.atFinish::add)
-                : upstream.forward(forward);
+                : keyring != null ? ProvenanceStep.forward(forward, upstream, keyring) : upstream.forward(forward);
         answered.onFailure(cause -> {
             exchange.gatewayAnswered = true;
+            if (cause instanceof ProvenanceStep.Refusal refusal) {
+                exchange.fail(GatewayError.PROVENANCE_INVALID, refusal.getMessage());
+                return;
+            }
             if (cause instanceof UpstreamException e && e.failure() != null) {
                 metrics.upstreamError(routeName, e.failure());
             }

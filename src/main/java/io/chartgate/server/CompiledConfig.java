@@ -8,6 +8,7 @@ import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.MatchKey;
 import io.chartgate.config.RouteConfig;
 import io.chartgate.config.RuleConfig;
+import io.chartgate.helm.Provenance;
 import io.chartgate.identity.IdentityExtractor;
 import io.chartgate.policy.Policy;
 import io.chartgate.policy.IdentityMatcher;
@@ -17,11 +18,14 @@ import io.chartgate.tls.TlsException;
 import io.chartgate.tls.TlsMaterial;
 import io.chartgate.upstream.Router;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.bouncycastle.openpgp.PGPPublicKeyRingCollection;
 
 /**
  * A configuration with everything it names loaded and compiled: the policy, the TLS material and the client
@@ -30,9 +34,10 @@ import java.util.Map;
  * and rules that do not say which of several trusted CAs they mean).
  */
 public record CompiledConfig(GatewayConfig config, Policy policy, TlsMaterial tls, ClientTrust trust, Router router,
-        List<String> warnings) {
+        Map<String, PGPPublicKeyRingCollection> keyrings, List<String> warnings) {
 
     public CompiledConfig {
+        keyrings = Map.copyOf(keyrings);
         warnings = List.copyOf(warnings);
     }
 
@@ -51,9 +56,18 @@ public record CompiledConfig(GatewayConfig config, Policy policy, TlsMaterial tl
         } catch (ConfigException e) {
             errors.addAll(e.errors());
         }
+        Map<String, PGPPublicKeyRingCollection> keyrings = new HashMap<>();
         for (int i = 0; i < config.routes().size(); i++) {
             RouteConfig route = config.routes().get(i);
             String path = "routes[" + i + "].upstream.";
+            Path keyring = route.upstream().provenanceKeyring();
+            if (keyring != null) {
+                try {
+                    keyrings.put(route.name(), Provenance.keyring(keyring));
+                } catch (java.io.IOException e) {
+                    errors.add(new ConfigError(path + "requireProvenance.keyring", keyring + ": " + e.getMessage()));
+                }
+            }
             if (route.upstream() instanceof FileUpstreamConfig file && !Files.isDirectory(file.dir())) {
                 errors.add(new ConfigError(path + "dir", file.dir() + ": not a directory"));
             } else if (route.upstream() instanceof HttpUpstreamConfig http && http.caFile() != null) {
@@ -70,7 +84,7 @@ public record CompiledConfig(GatewayConfig config, Policy policy, TlsMaterial tl
         List<String> warnings = new ArrayList<>(tls.warnings());
         warnings.addAll(issuerWarnings(config, tls));
         return new CompiledConfig(config, policy, tls, ClientTrust.of(tls, config.server().tls().crlStale()),
-                new Router(config.routes()), warnings);
+                new Router(config.routes()), keyrings, warnings);
     }
 
     /**

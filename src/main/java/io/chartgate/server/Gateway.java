@@ -153,7 +153,7 @@ public final class Gateway {
         IndexStep index = new IndexStep(vertx, config.server().limits(), config.server().publicUrl(),
                 serverNames(compiled.tls().serverChain().get(0)), config.routes(), IndexStep.bases(config.routes(), upstreams));
         return new GatewayState(config, compiled.policy(), compiled.router(), upstreams, compiled.trust(), index,
-                new java.util.concurrent.atomic.AtomicInteger());
+                compiled.keyrings(), new java.util.concurrent.atomic.AtomicInteger());
     }
 
     /** The server certificate's DNS and IP names in order, or its CN when it has none: the bases an index may name. */

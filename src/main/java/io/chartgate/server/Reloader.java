@@ -267,6 +267,9 @@ final class Reloader {
             if (route.upstream() instanceof HttpUpstreamConfig http && http.caFile() != null) {
                 files.add(http.caFile());
             }
+            if (route.upstream().provenanceKeyring() != null) {
+                files.add(route.upstream().provenanceKeyring());
+            }
         }
         return files.stream().filter(Objects::nonNull).toList();
     }

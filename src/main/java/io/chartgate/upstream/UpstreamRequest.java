@@ -2,6 +2,7 @@ package io.chartgate.upstream;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
+import java.nio.file.Path;
 import java.util.function.LongConsumer;
 
 /**
@@ -13,7 +14,19 @@ import java.util.function.LongConsumer;
  * @param headers what the upstream may see (hop-by-hop and spoofable headers gone, forwarding headers set)
  * @param maxBodyBytes the body limit; crossing it fails the exchange with {@link UpstreamException.Kind#TOO_LARGE}
  * @param bytesIn told of every body byte read from the client
+ * @param spooledBody the client's body, already read whole into this temporary file (a provenance check did),
+ *     which the adapter sends instead of reading the request; null for a body still to be read (or none)
  */
 public record UpstreamRequest(HttpServerRequest request, String path, String target, MultiMap headers, long maxBodyBytes,
-        LongConsumer bytesIn) {
+        LongConsumer bytesIn, Path spooledBody) {
+
+    public UpstreamRequest(HttpServerRequest request, String path, String target, MultiMap headers, long maxBodyBytes,
+            LongConsumer bytesIn) {
+        this(request, path, target, headers, maxBodyBytes, bytesIn, null);
+    }
+
+    /** The same request with its body read into {@code file}. */
+    public UpstreamRequest withSpooledBody(Path file) {
+        return new UpstreamRequest(request, path, target, headers, maxBodyBytes, bytesIn, file);
+    }
 }

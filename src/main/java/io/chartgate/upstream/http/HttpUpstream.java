@@ -72,7 +72,7 @@ public final class HttpUpstream implements Upstream {
     public static HttpUpstream s3(Vertx vertx, S3UpstreamConfig s3) {
         S3RequestShaper shaper = new S3RequestShaper(s3);
         HttpUpstreamConfig transport = new HttpUpstreamConfig(shaper.origin(), null, null, s3.connectTimeoutMs(),
-                s3.responseTimeoutMs(), s3.index());
+                s3.responseTimeoutMs(), s3.index(), null);
         return new HttpUpstream(vertx, transport, shaper.indexBases(), shaper, s3.spoolMaxBytes());
     }
 
@@ -140,6 +140,9 @@ public final class HttpUpstream implements Upstream {
     public Future<Void> forward(UpstreamRequest upstream) {
         HttpServerRequest request = upstream.request();
         try {
+            if (upstream.spooledBody() != null) {
+                return sendFile(upstream, upstream.spooledBody());
+            }
             if (shaper.spoolsBodies() && ResponseRelay.hasBody(request)) {
                 return forwardSpooled(upstream);
             }
@@ -186,15 +189,22 @@ public final class HttpUpstream implements Upstream {
                         }
                         return ResponseRelay.body(upstream).pipeTo(file);
                     })
-                    .compose(spooled -> vertx.executeBlocking(() -> options(upstream, request.method(), Path.of(path)), false))
-                    .compose(options -> vertx.fileSystem().props(path).compose(props -> send(options, out -> {
-                        out.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(props.size()));
-                        return vertx.fileSystem().open(path, new OpenOptions().setRead(true))
-                                .compose(body -> body.pipeTo(out));
-                    })))
-                    .compose(response -> ResponseRelay.relay(request, response));
+                    .compose(spooled -> sendFile(upstream, Path.of(path)));
             return exchange.eventually(() -> vertx.fileSystem().delete(path).otherwiseEmpty());
         });
+    }
+
+    /** Sends a body read whole into {@code file} (signed from it where the shaper signs payloads); the caller deletes it. */
+    private Future<Void> sendFile(UpstreamRequest upstream, Path file) {
+        HttpServerRequest request = upstream.request();
+        return vertx.executeBlocking(() -> options(upstream, request.method(), shaper.spoolsBodies() ? file : null), false)
+                .compose(options -> vertx.fileSystem().props(file.toString()).compose(props -> send(options, out -> {
+                    out.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(props.size()));
+                    out.headers().remove(HttpHeaders.TRANSFER_ENCODING);
+                    return vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true))
+                            .compose(body -> body.pipeTo(out));
+                })))
+                .compose(response -> ResponseRelay.relay(request, response));
     }
 
     private RequestOptions options(UpstreamRequest upstream, HttpMethod method, Path spooledBody) {
