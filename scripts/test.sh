@@ -14,7 +14,7 @@ say() { printf 'test.sh: %s\n' "$*" >&2; }
 
 # --- Debian packages: command -> package
 missing=""
-for pair in openssl:openssl nginx:nginx-light unzip:unzip curl:curl promtool:prometheus taskset:util-linux; do
+for pair in openssl:openssl nginx:nginx-light unzip:unzip curl:curl promtool:prometheus taskset:util-linux chromium:chromium; do
     cmd=${pair%%:*} pkg=${pair#*:}
     if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
         missing="$missing $pkg"

@@ -17,7 +17,8 @@ import java.util.function.Supplier;
  * blocked), {@code /readyz}
  * (certificates loaded and every upstream answered the last probe), {@code /metrics} (Prometheus text) and
  * {@code POST /-/reload} (200 {@code {"result":"success"}}, with {@code "restartRequired":[…]} naming the changed settings only
- * a restart applies when there are any, or 422 naming every problem; the old configuration stays).
+ * a restart applies when there are any, or 422 naming every problem; the old configuration stays), and the status
+ * page: {@code GET /} (HTML, {@link StatusPage}) and {@code GET /status.json} (the same facts, {@link StatusJson}).
  */
 public final class AdminServer {
 
@@ -32,10 +33,24 @@ public final class AdminServer {
      * @param stalled null while the process is healthy, else why not (a blocked event loop): {@code /healthz}
      *     then answers 503 with it
      * @param reload reloads the configuration
+     * @param status the facts of the status page, taken when it is asked for
      */
     public static Future<AdminServer> start(Vertx vertx, String host, int port, GatewayMetrics metrics,
-            Supplier<String> readiness, Supplier<String> stalled, Supplier<Future<ReloadResult>> reload) {
+            Supplier<String> readiness, Supplier<String> stalled, Supplier<Future<ReloadResult>> reload,
+            Supplier<StatusReport> status) {
         Router router = Router.router(vertx);
+        router.get("/").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "text/html; charset=utf-8")
+                .putHeader("Content-Security-Policy", StatusPage.CONTENT_SECURITY_POLICY)
+                .putHeader("X-Content-Type-Options", "nosniff")
+                .putHeader("Referrer-Policy", "no-referrer")
+                .putHeader("Cache-Control", "no-store")
+                .end(StatusPage.render(status.get())));
+        router.get("/status.json").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "application/json")
+                .putHeader("X-Content-Type-Options", "nosniff")
+                .putHeader("Cache-Control", "no-store")
+                .end(StatusJson.render(status.get()).encode()));
         router.get("/healthz").handler(ctx -> {
             String problem = stalled.get();
             if (problem == null) {

@@ -1,2 +1,2 @@
-/** The plain-HTTP admin server: /metrics, /healthz and /readyz. */
+/** The plain-HTTP admin server: /metrics, /healthz, /readyz, POST /-/reload and the status page (/ and /status.json). */
 package io.chartgate.admin;

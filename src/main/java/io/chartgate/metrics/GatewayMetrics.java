@@ -55,6 +55,10 @@ public final class GatewayMetrics {
     /** Bounded: routes, access, decision and status are small vocabularies, principals are capped. */
     private final Map<RequestKey, RequestMeters> requestMeters = new ConcurrentHashMap<>();
     private final Map<String, Timer> upstreamDurations = new ConcurrentHashMap<>();
+    /** The recent principals and denials, for the status page. */
+    private final RecentActivity recent = new RecentActivity();
+    /** The expiries of the TLS material in force (the gauges also keep those a reload dropped). */
+    private volatile List<Expiry> currentExpiries = List.of();
 
     private final Map<String, AtomicLong> crlFetches = new ConcurrentHashMap<>();
 
@@ -184,6 +188,7 @@ public final class GatewayMetrics {
 
     /** When the server certificate, each trusted CA and each CRL's nextUpdate run out. */
     public void expiries(List<Expiry> expiries) {
+        currentExpiries = List.copyOf(expiries);
         for (Expiry e : expiries) {
             Tags tags = Tags.of(MetricNames.KIND, e.kind().label, MetricNames.SUBJECT, e.subject());
             certExpiry.computeIfAbsent(tags, t -> {
@@ -241,6 +246,16 @@ public final class GatewayMetrics {
 
     public void connectionClosed() {
         activeConnections.decrementAndGet();
+    }
+
+    /** The expiries last exported: those of the TLS material in force. */
+    public List<Expiry> expiries() {
+        return currentExpiries;
+    }
+
+    /** The recent principals and denials the request handler records, for the status page. */
+    public RecentActivity recent() {
+        return recent;
     }
 
     /** The Prometheus text exposition. */

@@ -355,6 +355,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         String access = exchange.access == null || exchange.route == null ? MetricNames.NONE : exchange.access.label();
         metrics.request(route, access, exchange.outcome(), status, Duration.ofNanos(nanos),
                 exchange.identity.isAnonymous() ? null : exchange.identity.principal(), exchange.bytesIn, response.bytesWritten());
+        StatusRecording.record(metrics.recent(), exchange, status);
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("event", "request");
         entry.put("time", Instant.now().toString());

@@ -126,11 +126,12 @@ public final class Gateway {
         Liveness liveness = Liveness.start(vertx);
         Reloader reloader = new Reloader(vertx, loader, compiled, server, state, metrics, accessLog, rejections, probe);
         reloading.set(reloader);
+        StatusReporter status = new StatusReporter(state::get, probe, reloader.lastReload, metrics, Instant.now());
         return server.listen()
                 .compose(listening -> {
                     probe.start();
                     return AdminServer.start(vertx, config.admin().host(), config.admin().port(), metrics, probe::notReady,
-                            liveness::stalled, () -> reloader.reload("admin"));
+                            liveness::stalled, () -> reloader.reload("admin"), status::report);
                 })
                 .map(admin -> {
                     reloader.watch();

@@ -56,6 +56,8 @@ final class Reloader {
     private volatile String fingerprint;
     private long watchTimer = -1;
     private Future<ReloadResult> last = Future.succeededFuture(new ReloadResult(List.of(), List.of()));
+    /** The last reload's facts, for the status page. */
+    final LastReload lastReload = new LastReload();
 
     Reloader(Vertx vertx, ConfigLoader loader, CompiledConfig compiled, HttpServer server, AtomicReference<GatewayState> state,
             GatewayMetrics metrics, AccessLog accessLog, Consumer<HandshakeRejection> rejections, UpstreamProbe probe) {
@@ -140,6 +142,7 @@ final class Reloader {
             Map<String, Object> entry = entry(trigger, "success");
             entry.put("warnings", compiled.warnings());
             entry.put("restartRequired", restartRequired);
+            lastReload.record(entry);
             accessLog.write(entry);
             return Future.succeededFuture(new ReloadResult(List.of(), restartRequired));
         });
@@ -192,6 +195,7 @@ final class Reloader {
         metrics.configReloadFailed();
         Map<String, Object> entry = entry(trigger, "failure");
         entry.put("errors", errors);
+        lastReload.record(entry);
         accessLog.write(entry);
         return ReloadResult.failure(errors);
     }

@@ -3,6 +3,7 @@ package io.chartgate.server;
 import io.chartgate.upstream.Upstream;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +22,14 @@ final class UpstreamProbe {
     private final Vertx vertx;
     private final Supplier<Map<String, Upstream>> upstreams;
     private final Map<String, String> down = new ConcurrentHashMap<>();
+    /** Each route's last probe answer, for the status page. */
+    private final Map<String, Result> last = new ConcurrentHashMap<>();
     private volatile boolean probed;
     private long timer = -1;
+
+    /** One route's last probe: when it answered, and why it was not ready (null when it was). */
+    record Result(Instant at, String error) {
+    }
 
     /** @param upstreams the adapters in force, by route name (a reload swaps them) */
     UpstreamProbe(Vertx vertx, Supplier<Map<String, Upstream>> upstreams) {
@@ -39,6 +46,7 @@ final class UpstreamProbe {
     void reprobe() {
         probed = false;
         down.clear();
+        last.clear();
         probe();
     }
 
@@ -59,7 +67,9 @@ final class UpstreamProbe {
         List<Future<?>> all = new ArrayList<>();
         Map<String, Upstream> current = upstreams.get();
         down.keySet().retainAll(current.keySet());
+        last.keySet().retainAll(current.keySet());
         current.forEach((route, upstream) -> all.add(probeOne(upstream).andThen(ar -> {
+            last.put(route, new Result(Instant.now(), ar.succeeded() ? null : String.valueOf(ar.cause().getMessage())));
             if (ar.succeeded()) {
                 down.remove(route);
             } else {
@@ -67,6 +77,11 @@ final class UpstreamProbe {
             }
         })));
         Future.join(all).onComplete(ar -> probed = true);
+    }
+
+    /** Each route's last probe answer; a route not probed yet (since start or the last reload) is absent. */
+    Map<String, Result> results() {
+        return Map.copyOf(last);
     }
 
     private static Future<Void> probeOne(Upstream upstream) {
