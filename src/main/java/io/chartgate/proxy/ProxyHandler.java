@@ -104,6 +104,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         // a CRL distribution point first seen: the request waits for its CRL (and the reload applying it)
         Context context = Vertx.currentContext();
         crls.onComplete(ready -> context.runOnContext(v -> {
+            if (exchange.finished) {
+                return; // the client went away meanwhile
+            }
             GatewayState now = state.get();
             if (ready.failed() && now.config().server().tls().crlStale() == CrlStale.REJECT) {
                 peers.remove(exchange.request.connection()); // so the next request asks again

@@ -53,6 +53,8 @@ final class Reloader {
     private final Consumer<HandshakeRejection> rejections;
     private final UpstreamProbe probe;
     private volatile CompiledConfig current;
+    /** The configuration the gateway started with: what the listener, admin port and meters were built from. */
+    private final GatewayConfig started;
     private volatile String fingerprint;
     private long watchTimer = -1;
     private Future<ReloadResult> last = Future.succeededFuture(new ReloadResult(List.of(), List.of()));
@@ -65,6 +67,7 @@ final class Reloader {
         this.loader = loader;
         this.configFile = compiled.config().source();
         this.current = compiled;
+        this.started = compiled.config();
         this.server = server;
         this.state = state;
         this.metrics = metrics;
@@ -124,7 +127,8 @@ final class Reloader {
     private Future<ReloadResult> apply(Candidate candidate, String trigger) {
         CompiledConfig compiled = candidate.compiled();
         GatewayConfig after = compiled.config();
-        List<String> restartRequired = restartRequired(current.config(), after);
+        // against what runs, not the last reload: a port edited two reloads ago still waits for the restart
+        List<String> restartRequired = restartRequired(started, after);
         GatewayState next = Gateway.state(vertx, compiled);
         return server.updateSSLOptions(Gateway.sslOptions(compiled, rejections), true).transform(updated -> {
             if (updated.failed()) {

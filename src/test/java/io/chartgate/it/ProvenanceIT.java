@@ -170,6 +170,13 @@ class ProvenanceIT {
         assertRefused(multipart("/museum/api/charts", foreign, prov(foreign)), "unknown_key");
         assertRefused(multipart("/museum/api/charts", unsigned, null), "unsigned");
         assertRefused(multipart("/museum/api/charts", unsigned, prov(signed)), "digest_mismatch");
+        // a large chart part is decoded (to disk), not refused as malformed
+        byte[] big = new byte[4 << 20];
+        new java.util.Random(5).nextBytes(big);
+        big[0] = 0x1f;
+        big[1] = (byte) 0x8b;
+        Path large = Files.write(dir.resolve("demo-0.1.0.tgz"), big);
+        assertRefused(multipart("/museum/api/charts", large, prov(signed)), "digest_mismatch");
         HttpResponse<String> raw = client.send(HttpRequest.newBuilder(URI.create(gateway.url("/museum/api/charts")))
                 .POST(HttpRequest.BodyPublishers.ofFile(signed)).build(), HttpResponse.BodyHandlers.ofString());
         assertRefused(raw, "unsigned");

@@ -124,6 +124,8 @@ class ReloadDrainIT {
             assertEquals(List.of(), result.errors());
             assertEquals(List.of("server.port", "server.limits.maxHeaderBytes"), result.restartRequired());
             assertEquals(403, client.get("/ping.txt").status(), "the policy change applied at once");
+            assertEquals(List.of("server.port", "server.limits.maxHeaderBytes"), gateway.reloadResult().restartRequired(),
+                    "still: the listener runs as it started until a restart");
             Map<String, Object> line = gateway.awaitLog(e -> "config_reload".equals(e.get("event")));
             assertEquals("success", line.get("result"));
             assertEquals(List.of("server.port", "server.limits.maxHeaderBytes"), line.get("restartRequired"));
