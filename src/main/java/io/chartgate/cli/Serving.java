@@ -40,7 +40,7 @@ final class Serving {
             return 1;
         }
         compiled.warnings().forEach(w -> err.println("warning: " + w));
-        Vertx vertx = Gateway.newVertx();
+        Vertx vertx = Gateway.newVertx(compiled.config().server().eventLoops());
         AccessLog accessLog = new AccessLog(new FileOutputStream(FileDescriptor.out));
         Gateway gateway;
         try {

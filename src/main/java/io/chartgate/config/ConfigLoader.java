@@ -105,7 +105,8 @@ public final class ConfigLoader {
             }
             return null;
         }
-        n.allowOnly("host", "port", "publicUrl", "tls", "limits", "forwardClientCert", "trustedProxies", "shutdownGraceSeconds");
+        n.allowOnly("host", "port", "publicUrl", "tls", "limits", "forwardClientCert", "trustedProxies", "shutdownGraceSeconds",
+                "eventLoops");
         String host = n.get("host").string("0.0.0.0");
         int port = n.get("port").integer(8443, 0, 65535);
         URI publicUrl = n.get("publicUrl").url(false, "https", "http");
@@ -126,7 +127,8 @@ public final class ConfigLoader {
         }
         return new ServerConfig(host, port, publicUrl, tls(n.get("tls")), limits(n.get("limits")),
                 n.get("forwardClientCert").enumValue(ForwardClientCert.class, ForwardClientCert.XFCC), proxies,
-                n.get("shutdownGraceSeconds").integer(30, 0, 3600));
+                n.get("shutdownGraceSeconds").integer(30, 0, 3600),
+                n.get("eventLoops").integer(ServerConfig.defaultEventLoops(), 1, 1024));
     }
 
     private TlsConfig tls(ConfigNode n) {

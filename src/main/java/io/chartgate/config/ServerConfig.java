@@ -15,9 +15,15 @@ public record ServerConfig(
         Limits limits,
         ForwardClientCert forwardClientCert,
         List<Cidr> trustedProxies,
-        int shutdownGraceSeconds) {
+        int shutdownGraceSeconds,
+        int eventLoops) {
 
     public ServerConfig {
         trustedProxies = List.copyOf(trustedProxies);
+    }
+
+    /** The default of {@code eventLoops}: one per core the process may use. */
+    public static int defaultEventLoops() {
+        return Runtime.getRuntime().availableProcessors();
     }
 }

@@ -20,7 +20,10 @@ import io.chartgate.tls.TlsMaterial;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.file.FileUpstream;
 import io.chartgate.upstream.http.HttpUpstream;
+import io.vertx.core.Deployable;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -35,9 +38,13 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLHandshakeException;
 
 /**
@@ -48,7 +55,7 @@ import javax.net.ssl.SSLHandshakeException;
 public final class Gateway {
 
     private final Vertx vertx;
-    private final HttpServer server;
+    private final List<LoopServer> servers;
     private final AdminServer admin;
     private final UpstreamProbe probe;
     private final Liveness liveness;
@@ -57,12 +64,18 @@ public final class Gateway {
     private final Reloader reloader;
     private final CrlFetcher crls;
 
-    private Gateway(Vertx vertx, HttpServer server, AdminServer admin, UpstreamProbe probe, Liveness liveness,
+    /** One event loop's server and the connections it accepted (for tests of the spread, and the status). */
+    record LoopServer(HttpServer http, AtomicLong connections) {
+    }
+
+    private static final AtomicInteger SHARED_RANDOM_PORT = new AtomicInteger();
+
+    private Gateway(Vertx vertx, List<LoopServer> servers, AdminServer admin, UpstreamProbe probe, Liveness liveness,
             CrlFetcher crls, AtomicReference<GatewayState> state, AccessLog accessLog, Reloader reloader) {
         this.liveness = liveness;
         this.crls = crls;
         this.vertx = vertx;
-        this.server = server;
+        this.servers = servers;
         this.admin = admin;
         this.probe = probe;
         this.state = state;
@@ -102,33 +115,50 @@ public final class Gateway {
         ClosingConnections closing = new ClosingConnections();
         AtomicReference<Reloader> reloading = new AtomicReference<>();
         CrlFetcher crls = new CrlFetcher(vertx, state::get, trigger -> reloading.get().reload(trigger), metrics, accessLog);
-        ProxyHandler handler = new ProxyHandler(state::get, accessLog, metrics, closing, crls::ready);
-        HttpServer server = vertx.createHttpServer(options)
-                .requestHandler(handler)
-                .invalidRequestHandler(handler::invalid)
-                .exceptionHandler(failure -> {
-                    String result = handshakeFailure(failure);
-                    if (result != null) {
-                        metrics.handshake(result);
-                        accessLog.write(handshakeEntry(result, null, null));
-                    }
-                })
-                .connectionHandler(connection -> {
-                    StrictRequestDecoder.install(connection, options);
-                    metrics.handshake("ok");
-                    metrics.connectionOpened();
-                    connection.closeHandler(v -> {
-                        metrics.connectionClosed();
-                        handler.closed(connection);
-                    });
-                });
+        // One server per event loop, all on the same port (Vert.x hands each new connection to the next one); a
+        // configured port 0 becomes a negative one, which Vert.x reads as "one random port shared by these".
+        int loops = config.server().eventLoops();
+        if (options.getPort() == 0 && loops > 1) {
+            options.setPort(-SHARED_RANDOM_PORT.incrementAndGet());
+        }
+        List<LoopServer> servers = new CopyOnWriteArrayList<>();
+        Supplier<Deployable> perLoop = () -> new VerticleBase() {
+            @Override
+            public Future<?> start() {
+                LoopServer server = new LoopServer(vertx.createHttpServer(options), new AtomicLong());
+                ProxyHandler handler = new ProxyHandler(state::get, accessLog, metrics, closing, crls::ready);
+                server.http().requestHandler(handler)
+                        .invalidRequestHandler(handler::invalid)
+                        .exceptionHandler(failure -> {
+                            String result = handshakeFailure(failure);
+                            if (result != null) {
+                                metrics.handshake(result);
+                                accessLog.write(handshakeEntry(result, null, null));
+                            }
+                        })
+                        .connectionHandler(connection -> {
+                            StrictRequestDecoder.install(connection, options);
+                            server.connections().incrementAndGet();
+                            metrics.handshake("ok");
+                            metrics.connectionOpened();
+                            connection.closeHandler(v -> {
+                                metrics.connectionClosed();
+                                handler.closed(connection);
+                            });
+                        });
+                servers.add(server);
+                return server.http().listen();
+            }
+        };
         UpstreamProbe probe = new UpstreamProbe(vertx, () -> state.get().upstreams());
         Liveness liveness = Liveness.start(vertx);
-        Reloader reloader = new Reloader(vertx, loader, compiled, server, state, metrics, accessLog, rejections, probe);
+        // the TLS options live with the server that bound the port: updating any one updates all
+        Reloader reloader = new Reloader(vertx, loader, compiled, () -> servers.get(0).http(), state, metrics, accessLog,
+                rejections, probe);
         reloading.set(reloader);
         StatusReporter status = new StatusReporter(state::get, probe, reloader.lastReload, metrics, Instant.now());
-        return server.listen()
-                .compose(listening -> {
+        return vertx.deployVerticle(perLoop, new DeploymentOptions().setInstances(loops))
+                .compose(deployment -> {
                     probe.start();
                     return AdminServer.start(vertx, config.admin().host(), config.admin().port(), metrics, probe::notReady,
                             liveness::stalled, () -> reloader.reload("admin"), status::report);
@@ -136,13 +166,13 @@ public final class Gateway {
                 .map(admin -> {
                     reloader.watch();
                     crls.start();
-                    return new Gateway(vertx, server, admin, probe, liveness, crls, state, accessLog, reloader);
+                    return new Gateway(vertx, List.copyOf(servers), admin, probe, liveness, crls, state, accessLog, reloader);
                 })
                 .onFailure(e -> {
                     crls.stop();
                     liveness.stop();
                     probe.stop();
-                    server.close();
+                    servers.forEach(s -> s.http().close());
                     state.get().upstreams().values().forEach(Upstream::close);
                 });
     }
@@ -258,7 +288,7 @@ public final class Gateway {
     }
 
     public int port() {
-        return server.actualPort();
+        return servers.get(0).http().actualPort();
     }
 
     public int adminPort() {
@@ -269,8 +299,15 @@ public final class Gateway {
      * The Vert.x instance a gateway runs on: Linux's native transport (epoll) when its library loads, which saves
      * a copy and a few system calls per read and write compared with NIO; NIO elsewhere.
      */
-    public static Vertx newVertx() {
-        return Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    /** A Vert.x with an event loop for each of {@code eventLoops} servers at least (its default is two per core). */
+    public static Vertx newVertx(int eventLoops) {
+        return Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
+                .setEventLoopPoolSize(Math.max(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, eventLoops)));
+    }
+
+    /** How many connections each event loop's server accepted so far, in the order the servers started. */
+    public List<Long> connectionsPerLoop() {
+        return servers.stream().map(s -> s.connections().get()).toList();
     }
 
     public Vertx vertx() {
@@ -294,7 +331,7 @@ public final class Gateway {
         crls.stop();
         probe.stop();
         liveness.stop();
-        return server.shutdown(grace, TimeUnit.SECONDS)
+        return Future.all(servers.stream().map(s -> s.http().shutdown(grace, TimeUnit.SECONDS)).toList())
                 .eventually(() -> admin.close())
                 .andThen(ar -> state.get().upstreams().values().forEach(Upstream::close))
                 .andThen(ar -> accessLog.close())

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Reloads the configuration and every file it names, whole or not at all: compiles it off the event loop,
@@ -46,7 +47,7 @@ final class Reloader {
     private final Vertx vertx;
     private final ConfigLoader loader;
     private final Path configFile;
-    private final HttpServer server;
+    private final Supplier<HttpServer> server;
     private final AtomicReference<GatewayState> state;
     private final GatewayMetrics metrics;
     private final AccessLog accessLog;
@@ -61,7 +62,7 @@ final class Reloader {
     /** The last reload's facts, for the status page. */
     final LastReload lastReload = new LastReload();
 
-    Reloader(Vertx vertx, ConfigLoader loader, CompiledConfig compiled, HttpServer server, AtomicReference<GatewayState> state,
+    Reloader(Vertx vertx, ConfigLoader loader, CompiledConfig compiled, Supplier<HttpServer> server, AtomicReference<GatewayState> state,
             GatewayMetrics metrics, AccessLog accessLog, Consumer<HandshakeRejection> rejections, UpstreamProbe probe) {
         this.vertx = vertx;
         this.loader = loader;
@@ -130,7 +131,7 @@ final class Reloader {
         // against what runs, not the last reload: a port edited two reloads ago still waits for the restart
         List<String> restartRequired = restartRequired(started, after);
         GatewayState next = Gateway.state(vertx, compiled);
-        return server.updateSSLOptions(Gateway.sslOptions(compiled, rejections), true).transform(updated -> {
+        return server.get().updateSSLOptions(Gateway.sslOptions(compiled, rejections), true).transform(updated -> {
             if (updated.failed()) {
                 next.upstreams().values().forEach(Upstream::close);
                 return Future.succeededFuture(failed(trigger, List.of("the new TLS material was refused: "
@@ -163,6 +164,9 @@ final class Reloader {
         }
         if (before.server().port() != after.server().port()) {
             changed.add("server.port");
+        }
+        if (before.server().eventLoops() != after.server().eventLoops()) {
+            changed.add("server.eventLoops");
         }
         if (before.server().limits().maxHeaderBytes() != after.server().limits().maxHeaderBytes()) {
             changed.add("server.limits.maxHeaderBytes");

@@ -46,6 +46,7 @@ class ReloadUnderLoadIT {
             server:
               host: 127.0.0.1
               port: 0
+              eventLoops: 3
               tls: { certFile: localhost.crt, keyFile: localhost.key, clientCaFile: %s, crlFiles: [ca.crl] }
             admin: { port: 0 }
             routes: [{ name: files, prefix: /, upstream: { type: file, dir: files } }]

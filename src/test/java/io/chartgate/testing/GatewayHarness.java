@@ -74,6 +74,11 @@ public final class GatewayHarness implements AutoCloseable {
         }
     }
 
+    /** Connections accepted by each event loop's server so far. */
+    public List<Long> connectionsPerLoop() {
+        return gateway.connectionsPerLoop();
+    }
+
     public int port() {
         return gateway.port();
     }
