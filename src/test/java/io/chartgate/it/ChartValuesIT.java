@@ -182,7 +182,7 @@ class ChartValuesIT {
         assertTrue(direct.find(), "without MaxDirectMemorySize the JVM allows as much direct memory as heap: " + options);
         long heap = limit * Integer.parseInt(percent.group(1)) / 100;
         long directBytes = bytes(direct.group(1));
-        // metaspace, code cache, thread stacks, GC and BoringSSL measured at about 130 MiB (the image test's burst)
+        // kept for metaspace, code cache, thread stacks, GC and BoringSSL (scripts/image-test.sh runs these values under load)
         long jvmOwn = 128 * MI;
         assertTrue(heap + directBytes + jvmOwn <= limit,
                 () -> "heap " + heap / MI + " MiB + direct " + directBytes / MI + " MiB + the JVM's own " + jvmOwn / MI
