@@ -52,6 +52,7 @@ podman build --quiet --format docker \
     --build-arg RUNTIME_IMAGE="$base" --build-arg JAR_FROM=context \
     -f docker/Dockerfile -t "$image" . >/dev/null || fail "podman build -f docker/Dockerfile failed"
 built=$(date +%s)
+podman image prune -f >/dev/null 2>&1 || true   # earlier builds' layers of the same tag
 say "base image $((based - start)) s, image build $((built - based)) s"
 
 load-tests/run --image "$image" "$@"
