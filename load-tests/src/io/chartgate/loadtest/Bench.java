@@ -92,7 +92,8 @@ public final class Bench {
             return;
         }
         try {
-            System.exit(options.memory ? MemoryRun.run(options) : new Bench(options).run());
+            System.exit(options.image != null ? ImageRun.run(options)
+                    : options.memory ? MemoryRun.run(options) : new Bench(options).run());
         } catch (IllegalStateException e) {
             System.err.println("load-tests: " + e.getMessage());
             System.exit(1);

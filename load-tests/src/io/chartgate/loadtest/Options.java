@@ -13,7 +13,8 @@ final class Options {
     static final String USAGE = """
             usage: load-tests/run [--quick] [--seconds N] [--warmup N] [--scenarios a,i,b,b-filter,c,d,d-rsa,e]
                                   [--targets direct,nginx,chartgate] [--jvm-opts "OPTIONS"] [--no-pin]
-                   load-tests/run --memory [--seconds N] [--jvm-opts "OPTIONS"] [--no-pin]""";
+                   load-tests/run --memory [--seconds N] [--jvm-opts "OPTIONS"] [--no-pin]
+                   load-tests/run --image IMAGE [--seconds N] [--no-pin]""";
 
     Path jar = Path.of("target/chartgate.jar");
     Path out = Path.of("target/load-tests");
@@ -25,6 +26,8 @@ final class Options {
     boolean pin = true;
     boolean quick;
     boolean memory;
+    /** The container image to run under the chart's limits ({@code --image}), or null. */
+    String image;
 
     static Options parse(String[] args) {
         Options o = new Options();
@@ -34,6 +37,7 @@ final class Options {
             switch (arg) {
                 case "--quick" -> o.quick = true;
                 case "--memory" -> o.memory = true;
+                case "--image" -> o.image = value(args, ++i, arg);
                 case "--no-pin" -> o.pin = false;
                 case "--seconds" -> {
                     o.measure = Duration.ofSeconds(positive(arg, value(args, ++i, arg)));
@@ -53,6 +57,9 @@ final class Options {
         if (o.quick) {
             o.warmup = Duration.ofSeconds(1);
             o.measure = secondsGiven ? o.measure : Duration.ofSeconds(2);
+        }
+        if (o.image != null && !secondsGiven) {
+            o.measure = Duration.ofSeconds(20);
         }
         if (o.memory && !secondsGiven) {
             o.measure = Duration.ofSeconds(o.quick ? 10 : 60);

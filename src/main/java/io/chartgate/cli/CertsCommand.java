@@ -26,7 +26,8 @@ import picocli.CommandLine.Parameters;
  * watch interval) and list them. Passwords come from environment variables, never from the command line.
  */
 @Command(name = "certs", mixinStandardHelpOptions = true, description = "A certificate authority for chartgate's clients.",
-        subcommands = {CertsCommand.InitCa.class, CertsCommand.Issue.class, CertsCommand.Revoke.class, CertsCommand.ListCerts.class})
+        subcommands = {CertsCommand.InitCa.class, CertsCommand.Issue.class, CertsCommand.Revoke.class, CertsCommand.Crl.class,
+                CertsCommand.ListCerts.class})
 final class CertsCommand {
 
     /** Where the CA lives, and the variable holding its key's password, shared by every subcommand. */
@@ -235,6 +236,31 @@ final class CertsCommand {
             var crl = CaDirectory.open(ca.dir, ca.caKeyPassword(context)).revoke(number, code, Duration.ofDays(ca.crlDays));
             spec.commandLine().getOut().println("revoked serial " + number.toString(16) + " (" + reason + "); "
                     + ca.dir.resolve(CaDirectory.CA_CRL) + " lists " + crl.getRevokedCertificates().size()
+                    + " and is valid until " + crl.getNextUpdate().toInstant());
+            return 0;
+        }
+    }
+
+    @Command(name = "crl", mixinStandardHelpOptions = true,
+            description = "Re-sign the CA's CRL (the same revocations) so it stays valid for --crl-days more; run it before it expires.")
+    static final class Crl implements Callable<Integer> {
+        private final CliContext context;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Mixin
+        CaOptions ca;
+
+        Crl(CliContext context) {
+            this.context = context;
+        }
+
+        @Override
+        public Integer call() throws IOException, TlsException {
+            var crl = CaDirectory.open(ca.dir, ca.caKeyPassword(context)).renewCrl(Duration.ofDays(ca.crlDays));
+            int listed = crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size();
+            spec.commandLine().getOut().println(ca.dir.resolve(CaDirectory.CA_CRL) + " re-signed: lists " + listed
                     + " and is valid until " + crl.getNextUpdate().toInstant());
             return 0;
         }

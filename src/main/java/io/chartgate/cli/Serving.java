@@ -61,6 +61,7 @@ final class Serving {
         err.println("chartgate: listening on https://" + compiled.config().server().host() + ":" + gateway.port()
                 + ", admin on http://" + compiled.config().admin().host() + ":" + gateway.adminPort());
         err.println("chartgate: network transport: " + (vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"));
+        printFallbacks(err, vertx);
         if (hangupIgnored(procStatus())) {
             err.println("warning: SIGHUP was ignored when chartgate started (under nohup?) and will not reload; "
                     + "use POST /-/reload on the admin port or let the file watch pick up changes");
@@ -86,6 +87,25 @@ final class Serving {
             err.println("chartgate: the event loops did not stop cleanly: " + e.getMessage());
         }
         return 0;
+    }
+
+    /**
+     * A native library that did not load (typically: java.io.tmpdir mounted noexec, where Netty unpacks them) makes
+     * the gateway fall back to NIO and the JDK's TLS engine, slower and, for TLS, with other alerts. Said loudly.
+     */
+    private static void printFallbacks(PrintWriter err, Vertx vertx) {
+        if (!vertx.isNativeTransportEnabled()) {
+            err.println("WARNING: chartgate: the native transport (epoll) did not load, falling back to NIO: "
+                    + vertx.unavailableNativeTransportCause() + " (is " + System.getProperty("java.io.tmpdir")
+                    + " mounted noexec?)");
+        }
+        if (io.vertx.core.net.OpenSSLEngineOptions.isAvailable()) {
+            err.println("chartgate: TLS engine: " + io.netty.handler.ssl.OpenSsl.versionString());
+        } else {
+            err.println("WARNING: chartgate: BoringSSL did not load, falling back to the JDK's TLS engine: "
+                    + io.netty.handler.ssl.OpenSsl.unavailabilityCause() + " (is " + System.getProperty("java.io.tmpdir")
+                    + " mounted noexec?)");
+        }
     }
 
     /**

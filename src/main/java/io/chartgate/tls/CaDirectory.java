@@ -112,6 +112,11 @@ public final class CaDirectory {
         return writeCrl(revoked, crlValidity);
     }
 
+    /** Re-signs the CRL with the same entries, a new number and a new validity: what a CA does before nextUpdate. */
+    public X509CRL renewCrl(Duration crlValidity) throws IOException, TlsException {
+        return writeCrl(revocations(), crlValidity);
+    }
+
     /** The certificates listed in the current CRL. */
     public Map<BigInteger, CertificateAuthority.Revocation> revocations() throws TlsException {
         Map<BigInteger, CertificateAuthority.Revocation> revoked = new LinkedHashMap<>();

@@ -63,6 +63,25 @@ class CertsCommandTest {
     }
 
     @Test
+    void crlReSignsTheSameRevocationsWithALaterNextUpdateAndANewNumber() throws Exception {
+        String ca = dir.resolve("ca").toString();
+        Path caDir = dir.resolve("ca");
+        certs("init-ca", "--dir", ca, "--crl-days", "1");
+        certs("issue", "--dir", ca, "client", "--cn", "bob");
+        certs("revoke", "--dir", ca, "--cert", caDir.resolve("bob.crt").toString(), "--crl-days", "1");
+        String before = Openssl.run(caDir, "crl", "-in", "ca.crl", "-noout", "-nextupdate");
+
+        CliRunner.Result renewed = certs("crl", "--dir", ca);
+        assertTrue(renewed.out().contains("lists 1"), renewed::toString);
+        String after = Openssl.run(caDir, "crl", "-in", "ca.crl", "-noout", "-text");
+        assertTrue(after.contains("X509v3 CRL Number: \n                3"), after);
+        assertTrue(!after.contains(before.trim().substring("nextUpdate=".length())), "nextUpdate moved on: " + before + after);
+        AssertionError refused = assertThrows(AssertionError.class,
+                () -> Openssl.run(caDir, "verify", "-CAfile", "ca.crt", "-crl_check", "-CRLfile", "ca.crl", "bob.crt"));
+        assertTrue(refused.getMessage().contains("certificate revoked"), "bob stays revoked: " + refused.getMessage());
+    }
+
+    @Test
     void anEncryptedCaKeyAServerKeyWithAPasswordAndPkcs12AreReadableByOpenssl() throws Exception {
         String ca = dir.resolve("ca").toString();
         certs("init-ca", "--dir", ca, "--ca-key-password-env", "CA_PW", "--rsa");

@@ -81,7 +81,7 @@ class DeploymentIT {
         assertFalse(gateway.at("/securityContext/allowPrivilegeEscalation").asBoolean());
         assertEquals("ALL", gateway.at("/securityContext/capabilities/drop/0").asText());
         assertEquals("/healthz", gateway.at("/livenessProbe/httpGet/path").asText());
-        assertEquals("/readyz", gateway.at("/readinessProbe/httpGet/path").asText());
+        assertEquals("/healthz", gateway.at("/readinessProbe/httpGet/path").asText(), "readiness: gateway, the default");
         assertEquals("admin", gateway.at("/readinessProbe/httpGet/port").asText());
         assertTrue(gateway.get("env").toString().contains("-XX:+ExitOnOutOfMemoryError"),
                 "a JVM out of memory must exit so the kubelet restarts it: " + gateway.get("env"));
