@@ -143,13 +143,23 @@ server:
     certFile: /etc/chartgate/tls/tls.crt
     keyFile: /etc/chartgate/tls/tls.key
     clientCaFile: /etc/chartgate/client-ca/{{ .Values.clientCa.key }}
+    {{- if or .Values.intermediateCa.secretName .Values.intermediateCa.configMapName }}
+    intermediateCaFile: /etc/chartgate/intermediate-ca/{{ .Values.intermediateCa.key }}
+    {{- end }}
     clientAuth: {{ .Values.clientAuth }}
     {{- if .Values.crl.keys }}
     crlFiles:
     {{- range .Values.crl.keys }}
       - /etc/chartgate/crl/{{ . }}
     {{- end }}
+    {{- end }}
+    {{- if or .Values.crl.keys .Values.crl.fetch.enabled }}
     crlStale: {{ .Values.crl.stale }}
+    {{- end }}
+    {{- if .Values.crl.fetch.enabled }}
+    crlFetch: true
+    crlFetchIntervalSeconds: {{ .Values.crl.fetch.intervalSeconds }}
+    crlCacheDir: /tmp/chartgate-crls
     {{- end }}
   limits: {{ toJson .Values.limits }}
   forwardClientCert: {{ .Values.forwardClientCert }}

@@ -304,6 +304,28 @@ class ChartValuesIT {
     }
 
     @Test
+    void intermediateCasAndFetchedCrlsReachTheConfigurationTheMountsAndTheNetworkPolicy() throws Exception {
+        List<JsonNode> docs = render(MINIMAL, """
+                routes: [{ name: museum, prefix: /, upstream: { type: http, url: "http://chartmuseum:8080" } }]
+                intermediateCa: { secretName: issuing-cas }
+                crl: { fetch: { enabled: true, intervalSeconds: 600 } }
+                """);
+        String yaml = kind(docs, "ConfigMap").at("/data/chartgate.yaml").asText();
+        io.chartgate.config.TlsConfig tls = new io.chartgate.config.ConfigLoader(java.util.Map.of())
+                .parse(yaml, null).server().tls();
+        assertEquals(Path.of("/etc/chartgate/intermediate-ca/intermediates.crt"), tls.intermediateCaFile());
+        assertTrue(tls.crlFetch().enabled(), yaml);
+        assertEquals(600, tls.crlFetch().intervalSeconds());
+        assertEquals(Path.of("/tmp/chartgate-crls"), tls.crlFetch().cacheDir(), "on the writable /tmp emptyDir");
+        assertEquals(io.chartgate.config.CrlStale.REJECT, tls.crlStale());
+        assertTrue(gateway(docs).get("volumeMounts").toString().contains("/etc/chartgate/intermediate-ca"));
+        assertTrue(deployment(docs).at("/spec/template/spec/volumes").toString().contains("\"secretName\":\"issuing-cas\""));
+        assertTrue(egressPorts(docs).contains(80), "the distribution points are reachable: " + egressPorts(docs));
+        assertFalse(egressPorts(render(MINIMAL, "routes: [{ name: museum, prefix: /, upstream: { type: http, url: \"https://cm:8443\" } }]"))
+                .contains(80), "without crl.fetch no port 80");
+    }
+
+    @Test
     void aCrlSourceWithoutKeysIsRefusedRatherThanMountingNoCrl() throws Exception {
         refused("crl.keys", MINIMAL, "crl: { secretName: ca-crl }");
         refused("crl.keys", MINIMAL, "crl: { configMapName: ca-crl }");
