@@ -261,8 +261,14 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             // the response headers are the upstream's unless the gateway answered with an error of its own
             if (!exchange.gatewayAnswered && !viaIndexStep) {
                 metrics.upstream(routeName, Duration.ofNanos(System.nanoTime() - sent));
-                if (request.response().getStatusCode() >= 500) {
+                int status = request.response().getStatusCode();
+                if (status >= 500) {
                     metrics.upstreamError(routeName, "status_5xx");
+                }
+                // A write the upstream took invalidates the cached indexes before the client hears of it: its next
+                // GET, on any connection and any event loop, gets the new index.
+                if (exchange.access == Access.WRITE && status >= 200 && status < 300 && exchange.index != null) {
+                    exchange.index.written(routeName);
                 }
             }
         });
@@ -350,9 +356,6 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         HttpServerRequest request = exchange.request;
         HttpServerResponse response = request.response();
         int status = response.ended() ? response.getStatusCode() : CLIENT_CLOSED;
-        if (exchange.access == Access.WRITE && status >= 200 && status < 300 && exchange.index != null) {
-            exchange.index.written(exchange.route.name());
-        }
         long nanos = System.nanoTime() - exchange.startNanos;
         String route = exchange.route == null ? MetricNames.NONE : exchange.route.name();
         String access = exchange.access == null || exchange.route == null ? MetricNames.NONE : exchange.access.label();
