@@ -15,7 +15,8 @@ say() { printf 'test.sh: %s\n' "$*" >&2; }
 # --- Debian packages: command -> package
 missing=""
 for pair in openssl:openssl nginx:nginx-light unzip:unzip curl:curl promtool:prometheus taskset:util-linux \
-        chromium:chromium podman:podman runc:runc mmdebstrap:mmdebstrap fuse-overlayfs:fuse-overlayfs; do
+        chromium:chromium podman:podman runc:runc mmdebstrap:mmdebstrap fuse-overlayfs:fuse-overlayfs \
+        docker-registry:docker-registry; do
     cmd=${pair%%:*} pkg=${pair#*:}
     if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
         missing="$missing $pkg"

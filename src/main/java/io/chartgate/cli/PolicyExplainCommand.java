@@ -5,12 +5,14 @@ import io.chartgate.config.ConfigException;
 import io.chartgate.config.ConfigLoader;
 import io.chartgate.config.FileUpstreamConfig;
 import io.chartgate.config.GatewayConfig;
+import io.chartgate.config.OciUpstreamConfig;
 import io.chartgate.config.RouteConfig;
 import io.chartgate.identity.ClientIdentity;
 import io.chartgate.identity.IdentityExtractor;
 import io.chartgate.policy.Access;
 import io.chartgate.policy.CanonicalPath;
 import io.chartgate.policy.Decision;
+import io.chartgate.policy.OciRequest;
 import io.chartgate.policy.Policy;
 import io.chartgate.tls.ClientTrust;
 import io.chartgate.tls.PemLoader;
@@ -140,6 +142,9 @@ final class PolicyExplainCommand implements Callable<Integer> {
         }
         row(out, "route", route.get().name() + " (prefix " + route.get().prefix() + ", " + route.get().upstream().type()
                 + " upstream, path " + Router.remainder(route.get(), canonical.path()) + ")");
+        if (route.get().upstream() instanceof OciUpstreamConfig) {
+            return explainOci(out, policy, identity, httpMethod, canonical);
+        }
         Access access = Access.ofMethod(httpMethod);
         if (access == null) {
             return decide(out, "405 method_not_allowed: " + httpMethod + " is neither a read nor a write");
@@ -166,6 +171,60 @@ final class PolicyExplainCommand implements Callable<Integer> {
         }
         if (access == Access.WRITE && route.get().upstream() instanceof FileUpstreamConfig) {
             return decide(out, "405 method_not_allowed: route " + route.get().name() + " is a read-only file upstream");
+        }
+        out.println("decision     ALLOWED by rule " + decision.rule());
+        return ALLOWED;
+    }
+
+    /** An oci route: the request read with the distribution grammar and decided on its repository. */
+    private int explainOci(PrintWriter out, Policy policy, ClientIdentity identity, String httpMethod, CanonicalPath canonical) {
+        String problem = OciRequest.rawPathProblem(path);
+        if (problem != null) {
+            return decide(out, "400 NAME_INVALID: " + problem);
+        }
+        OciRequest.Result read = OciRequest.parse(httpMethod, canonical);
+        if (read instanceof OciRequest.Refused refused) {
+            return decide(out, refused.status() + " " + refused.code() + ": " + refused.message());
+        }
+        OciRequest oci = ((OciRequest.Parsed) read).request();
+        row(out, "endpoint", oci.endpoint().name().toLowerCase(java.util.Locale.ROOT));
+        if (oci.endpoint() == OciRequest.Endpoint.PING) {
+            if (identity.isAnonymous()) {
+                return decide(out, "401 UNAUTHORIZED: /v2/ answers authenticated callers");
+            }
+            out.println("decision     ALLOWED: /v2/ answers any authenticated caller");
+            return ALLOWED;
+        }
+        if (oci.endpoint() == OciRequest.Endpoint.CATALOG) {
+            return decide(out, "403 DENIED: chartgate does not list the registry's repositories (_catalog)");
+        }
+        row(out, "repository", oci.repository() + " (policy path " + oci.policyPath() + ")");
+        row(out, "access", oci.access().label() + (oci.access() == Access.READ ? " (a write grant on the repository also allows it)" : ""));
+        out.println("rules");
+        List<Policy.RuleVerdict> verdicts = new java.util.ArrayList<>(policy.explain(identity, oci.access(), oci.policyPath()));
+        if (oci.access() == Access.READ) {
+            verdicts.addAll(policy.explain(identity, Access.WRITE, oci.policyPath()));
+        }
+        if (verdicts.isEmpty()) {
+            out.println("  (none: the policy has no rules, so everything is denied)");
+        }
+        int width = verdicts.stream().mapToInt(v -> v.rule().length()).max().orElse(0);
+        for (Policy.RuleVerdict v : verdicts) {
+            out.printf("  %-" + width + "s  %s%n", v.rule(), v.detail());
+        }
+        Decision decision = policy.decide(identity, oci);
+        if (!decision.allowed()) {
+            return decide(out, (identity.isAnonymous() ? "401 UNAUTHORIZED: " : "403 DENIED: ") + decision.reason());
+        }
+        int q = path.indexOf('?');
+        OciRequest.Mount mount = oci.endpoint() == OciRequest.Endpoint.UPLOAD && httpMethod.equals("POST") && q >= 0
+                ? OciRequest.mount(path.substring(q + 1)) : null;
+        if (mount != null) {
+            boolean readable = !mount.sources().isEmpty()
+                    && mount.sources().stream().allMatch(source -> policy.mayPull(identity, source));
+            row(out, "mount", readable ? "kept: the caller may pull from " + String.join(", ", mount.sources())
+                    : "dropped: the caller may not pull from " + (mount.sources().isEmpty() ? "an unnamed source" : String.join(", ", mount.sources()))
+                            + " (the upload starts empty)");
         }
         out.println("decision     ALLOWED by rule " + decision.rule());
         return ALLOWED;

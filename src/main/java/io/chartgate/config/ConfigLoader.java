@@ -269,7 +269,12 @@ public final class ConfigLoader {
                     prefixNode.error("duplicate route prefix \"" + prefix + "\" (also at " + prefixes.get(prefix) + ")");
                 }
             }
-            routes.add(new RouteConfig(name, prefix, upstream(item.get("upstream"))));
+            UpstreamConfig upstream = upstream(item.get("upstream"));
+            if (upstream instanceof OciUpstreamConfig && prefix != null && !prefix.equals("/v2") && !prefix.startsWith("/v2/")) {
+                prefixNode.error("\"" + prefix + "\" is not under /v2 (expected /v2 or /v2/<namespace>: an oci route "
+                        + "receives the registry API's paths unchanged)");
+            }
+            routes.add(new RouteConfig(name, prefix, upstream));
         }
         return routes;
     }
@@ -296,12 +301,12 @@ public final class ConfigLoader {
     private UpstreamConfig upstream(ConfigNode n) {
         if (!n.isMapping()) {
             if (n.isMissing()) {
-                n.error("required (expected a mapping with type: http, s3 or file)");
+                n.error("required (expected a mapping with type: http, s3, file or oci)");
             }
             return null;
         }
         ConfigNode typeNode = n.get("type");
-        String type = typeNode.requiredString("http, s3 or file");
+        String type = typeNode.requiredString("http, s3, file or oci");
         if (type == null) {
             return null;
         }
@@ -310,13 +315,15 @@ public final class ConfigLoader {
                 return http(n);
             case "s3":
                 return s3(n);
+            case "oci":
+                return oci(n);
             case "file":
                 n.allowOnly("type", "dir", "rewriteIndexUrls", "indexUrlPrefixes", "filterIndex");
                 Path dir = n.get("dir").file(true, "the directory holding index.yaml and the charts");
                 IndexOptions index = index(n);
                 return dir == null ? null : new FileUpstreamConfig(dir, index);
             default:
-                typeNode.error("unknown value \"" + type + "\" (expected http, s3, file)");
+                typeNode.error("unknown value \"" + type + "\" (expected http, s3, file, oci)");
                 return null;
         }
     }
@@ -333,6 +340,37 @@ public final class ConfigLoader {
                 n.get("connectTimeoutMs").integer(2000, 1, 600_000),
                 n.get("responseTimeoutMs").integer(30_000, 1, 3_600_000),
                 index(n), provenance(n));
+    }
+
+    /** An OCI registry: an origin (the request path reaches it unchanged), basic credentials only. */
+    private OciUpstreamConfig oci(ConfigNode n) {
+        n.allowOnly("type", "url", "auth", "caFile", "connectTimeoutMs", "responseTimeoutMs");
+        URI url = n.get("url").url(true, "http", "https");
+        if (url != null && url.getRawPath() != null && !url.getRawPath().isEmpty() && !url.getRawPath().equals("/")) {
+            n.get("url").error("\"" + url + "\" has a path (expected the registry's origin such as http://registry:5000; "
+                    + "requests keep their /v2/... path)");
+            url = null;
+        }
+        if (url != null && url.getRawPath() != null && url.getRawPath().equals("/")) {
+            String s = url.toString();
+            url = URI.create(s.substring(0, s.length() - 1));
+        }
+        Path caFile = n.get("caFile").file(false, "a PEM bundle");
+        if (caFile != null && url != null && !url.getScheme().equalsIgnoreCase("https")) {
+            n.get("caFile").error("only applies to an https:// url");
+        }
+        ConfigNode authNode = n.get("auth");
+        UpstreamAuth.Basic basic = null;
+        if (authNode.isMapping() && authNode.fieldNames().contains("bearer")) {
+            authNode.get("bearer").error("not for an oci upstream (expected basic: the gateway asks the registry's "
+                    + "token realm for bearer tokens itself)");
+        } else {
+            UpstreamAuth auth = auth(authNode);
+            basic = auth instanceof UpstreamAuth.Basic b ? b : null;
+        }
+        int connect = n.get("connectTimeoutMs").integer(2000, 1, 600_000);
+        int response = n.get("responseTimeoutMs").integer(30_000, 1, 3_600_000);
+        return url == null ? null : new OciUpstreamConfig(url, basic, caFile, connect, response);
     }
 
     /** {@code requireProvenance: { keyring: FILE }}: the keyring file, or null when absent. */

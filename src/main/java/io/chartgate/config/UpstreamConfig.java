@@ -1,7 +1,8 @@
 package io.chartgate.config;
 
-/** Where a route's requests go: an HTTP server, an S3 bucket or a local directory. */
-public sealed interface UpstreamConfig permits HttpUpstreamConfig, S3UpstreamConfig, FileUpstreamConfig {
+/** Where a route's requests go: an HTTP server, an S3 bucket, a local directory or an OCI registry. */
+public sealed interface UpstreamConfig permits HttpUpstreamConfig, S3UpstreamConfig, FileUpstreamConfig,
+        OciUpstreamConfig {
 
     /** The {@code type} value that selects this kind in YAML. */
     String type();

@@ -75,6 +75,26 @@ public final class Policy {
     }
 
     /**
+     * An OCI request, decided on its repository ({@code /v2/<name>}): a read is allowed by a READ or a WRITE grant
+     * (every push first asks what is there, with HEADs and GETs of the same repository), a write by a WRITE grant.
+     * The ping and the catalog carry no repository and are not decided here.
+     */
+    public Decision decide(ClientIdentity identity, OciRequest request) {
+        CanonicalPath repository = request.policyPath();
+        Decision decision = decide(identity, request.access(), repository);
+        if (decision.allowed() || request.access() != Access.READ) {
+            return decision;
+        }
+        Decision write = decide(identity, Access.WRITE, repository);
+        return write.allowed() ? new Decision(true, Access.READ, write.rule(), identity.principal(), repository) : decision;
+    }
+
+    /** Whether {@code identity} may pull from repository {@code name} (READ, or WRITE which implies it). */
+    public boolean mayPull(ClientIdentity identity, String name) {
+        return OciRequest.isName(name) && decide(identity, new OciRequest(OciRequest.Endpoint.BLOB, name, Access.READ)).allowed();
+    }
+
+    /**
      * The rules that apply to {@code identity}. Two callers with equal grants get equal decisions on every path,
      * so a view made for one (an index filtered by what it may read) serves the other.
      */

@@ -23,16 +23,51 @@ public final class ErrorRenderer {
      */
     public static void send(HttpServerRequest request, GatewayError error, String message, String requestId,
             ClosingConnections closing) {
-        boolean close = closing != null;
-        HttpServerResponse response = request.response();
-        if (response.headWritten() || response.ended() || response.closed()) {
-            return;
-        }
         String body = new JsonObject()
                 .put("error", error.code())
                 .put("message", message)
                 .put("requestId", requestId)
                 .encode();
+        write(request, error, message, requestId, closing, body);
+    }
+
+    /**
+     * The same error as an OCI registry says it, {@code {"errors":[{"code","message","detail"}]}}, so helm and
+     * other registry clients print the reason ({@code denied: bob may not write /v2/charts/x}); the gateway's own
+     * code and the request id are in {@code detail}.
+     *
+     * @param code the OCI error code, or null for the one that matches {@code error}
+     */
+    public static void sendOci(HttpServerRequest request, GatewayError error, String code, String message, String requestId,
+            ClosingConnections closing) {
+        JsonObject entry = new JsonObject()
+                .put("code", code != null ? code : ociCode(error))
+                .put("message", message)
+                .put("detail", new JsonObject().put("error", error.code()).put("requestId", requestId));
+        String body = new JsonObject().put("errors", new io.vertx.core.json.JsonArray().add(entry)).encode();
+        write(request, error, message, requestId, closing, body);
+    }
+
+    /** The OCI distribution error code closest to a gateway error. */
+    static String ociCode(GatewayError error) {
+        return switch (error) {
+            case CERTIFICATE_REQUIRED -> "UNAUTHORIZED";
+            case FORBIDDEN, CERTIFICATE_REVOKED, CERTIFICATE_EXPIRED -> "DENIED";
+            case NO_ROUTE -> "NAME_UNKNOWN";
+            case PAYLOAD_TOO_LARGE -> "SIZE_INVALID";
+            case OVERLOADED -> "TOOMANYREQUESTS";
+            case UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT -> "UNAVAILABLE";
+            case BAD_REQUEST, METHOD_NOT_ALLOWED, PROVENANCE_INVALID -> "UNSUPPORTED";
+        };
+    }
+
+    private static void write(HttpServerRequest request, GatewayError error, String message, String requestId,
+            ClosingConnections closing, String body) {
+        boolean close = closing != null;
+        HttpServerResponse response = request.response();
+        if (response.headWritten() || response.ended() || response.closed()) {
+            return;
+        }
         response.setStatusCode(error.status())
                 .setStatusMessage(reasonPhrase(message))
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")

@@ -37,6 +37,12 @@ final class Exchange {
     IndexStep index;
     /** What must run when the exchange ends, however it ends (a closed connection included). */
     final java.util.List<Runnable> atFinish = new java.util.ArrayList<>(1);
+    /** The route is an OCI registry's: errors are OCI error bodies. */
+    boolean oci;
+    /** The OCI repository the request is about, for the access log; null elsewhere. */
+    String repository;
+    /** What became of a cross-repository mount: "kept" or "dropped"; null when none was asked for. */
+    String mount;
     long bytesIn;
     boolean finished;
     /** The gateway answered with an error of its own after forwarding: the status is not the upstream's. */
@@ -64,7 +70,16 @@ final class Exchange {
      * after the response rather than reading a body nobody wants; a bodyless request keeps its connection.
      */
     void fail(GatewayError error, String message) {
-        ErrorRenderer.send(request, error, message, requestId, hasUnreadBody() ? closing : null);
+        fail(error, null, message);
+    }
+
+    /** As {@link #fail(GatewayError, String)}, with the OCI error code an OCI route's body carries (null: the usual). */
+    void fail(GatewayError error, String ociCode, String message) {
+        if (oci) {
+            ErrorRenderer.sendOci(request, error, ociCode, message, requestId, hasUnreadBody() ? closing : null);
+        } else {
+            ErrorRenderer.send(request, error, message, requestId, hasUnreadBody() ? closing : null);
+        }
     }
 
     private boolean hasUnreadBody() {

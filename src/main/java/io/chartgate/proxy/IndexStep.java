@@ -102,6 +102,9 @@ public final class IndexStep {
         if (upstream instanceof S3UpstreamConfig s3) {
             return "s3 " + s3.endpoint() + " " + s3.bucket();
         }
+        if (upstream instanceof io.chartgate.config.OciUpstreamConfig oci) {
+            return "oci " + oci.url();
+        }
         return upstream.type() + " " + ((FileUpstreamConfig) upstream).dir();
     }
 

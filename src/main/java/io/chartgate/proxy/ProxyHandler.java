@@ -1,6 +1,7 @@
 package io.chartgate.proxy;
 
 import io.chartgate.config.CrlStale;
+import io.chartgate.config.OciUpstreamConfig;
 import io.chartgate.config.S3UpstreamConfig;
 import io.chartgate.identity.ClientIdentity;
 import io.chartgate.identity.IdentityExtractor;
@@ -9,12 +10,14 @@ import io.chartgate.metrics.MetricNames;
 import io.chartgate.policy.Access;
 import io.chartgate.policy.CanonicalPath;
 import io.chartgate.policy.Decision;
+import io.chartgate.policy.OciRequest;
 import io.chartgate.tls.ClientTrust;
 import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.Router;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
+import io.chartgate.upstream.oci.OciUpstream;
 import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -50,6 +53,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     private static final Logger LOG = Logger.getLogger(ProxyHandler.class.getName());
 
     static final String NOSNIFF = "X-Content-Type-Options";
+
+    /** The rule name an allowed {@code GET /v2/} carries: no rule grants it, being authenticated does. */
+    public static final String OCI_PING_RULE = "(any authenticated caller)";
 
     /** The status logged and counted for a request whose client went away before any response. */
     static final int CLIENT_CLOSED = 499;
@@ -203,6 +209,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         }
         CanonicalPath.Result parsed = CanonicalPath.parse(request.uri());
         if (parsed instanceof CanonicalPath.Rejected rejected) {
+            // only the error's format hangs on the route the raw path would reach, nothing the policy sees
+            String raw = request.uri().startsWith("/") ? request.uri().split("\\?", 2)[0] : "";
+            exchange.oci = current.router().route(raw).map(r -> r.upstream() instanceof OciUpstreamConfig).orElse(false);
             exchange.fail(GatewayError.BAD_REQUEST, rejected.reason());
             return;
         }
@@ -216,7 +225,27 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             return;
         }
         exchange.route = route.get();
-        exchange.access = Access.ofMethod(request.method().name());
+        OciRequest oci = null;
+        if (exchange.route.upstream() instanceof OciUpstreamConfig) {
+            exchange.oci = true;
+            String problem = OciRequest.rawPathProblem(request.uri());
+            if (problem != null) {
+                exchange.fail(GatewayError.BAD_REQUEST, "NAME_INVALID", problem);
+                return;
+            }
+            OciRequest.Result read = OciRequest.parse(request.method().name(), exchange.path);
+            if (read instanceof OciRequest.Refused refused) {
+                if (refused.status() == 405) {
+                    exchange.fail(GatewayError.METHOD_NOT_ALLOWED, refused.code(), refused.message());
+                } else {
+                    exchange.fail(GatewayError.BAD_REQUEST, refused.code(), refused.message());
+                }
+                return;
+            }
+            oci = ((OciRequest.Parsed) read).request();
+            exchange.repository = oci.repository();
+        }
+        exchange.access = oci != null ? (oci.access() == null ? Access.READ : oci.access()) : Access.ofMethod(request.method().name());
         if (exchange.access == null) {
             request.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE");
             exchange.fail(GatewayError.METHOD_NOT_ALLOWED, request.method().name() + " is not allowed");
@@ -227,7 +256,35 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             exchange.fail(GatewayError.CERTIFICATE_REQUIRED, "a client certificate is required");
             return;
         }
-        Decision decision = current.policy().decide(exchange.identity, exchange.access, exchange.path);
+        Decision decision;
+        String ociQuery = exchange.path.rawQuery();
+        if (oci != null && oci.endpoint() == OciRequest.Endpoint.PING) {
+            // "is this a registry": helm registry login asks it; every caller the handshake let in may know
+            decision = exchange.identity.isAnonymous()
+                    ? new Decision(false, Access.READ, null, exchange.identity.principal(), exchange.path)
+                    : new Decision(true, Access.READ, OCI_PING_RULE, exchange.identity.principal(), exchange.path);
+        } else if (oci != null && oci.endpoint() == OciRequest.Endpoint.CATALOG) {
+            exchange.decision = new Decision(false, Access.READ, null, exchange.identity.principal(), exchange.path);
+            exchange.fail(GatewayError.FORBIDDEN, "chartgate does not list the registry's repositories (_catalog); "
+                    + "ask for a repository by name");
+            return;
+        } else if (oci != null) {
+            decision = current.policy().decide(exchange.identity, oci);
+            OciRequest.Mount mount = oci.endpoint() == OciRequest.Endpoint.UPLOAD && request.method().name().equals("POST")
+                    ? OciRequest.mount(ociQuery) : null;
+            if (decision.allowed() && mount != null) {
+                // a mount copies a blob from its source: the caller must be able to pull it from there, or the
+                // upload starts empty like any other (the registry opens a session without mount and from)
+                boolean readable = !mount.sources().isEmpty()
+                        && mount.sources().stream().allMatch(source -> current.policy().mayPull(exchange.identity, source));
+                exchange.mount = readable ? "kept" : "dropped";
+                if (!readable) {
+                    ociQuery = mount.withoutMount();
+                }
+            }
+        } else {
+            decision = current.policy().decide(exchange.identity, exchange.access, exchange.path);
+        }
         exchange.decision = decision;
         if (!decision.allowed()) {
             if (exchange.identity.isAnonymous()) {
@@ -246,12 +303,18 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
                     "the request body of " + declared + " bytes is larger than " + maxBody + " bytes");
             return;
         }
-        String below = Router.remainder(exchange.route, exchange.path.path());
+        // an oci route's registry gets the path unchanged (/v2/...), other routes the part below the prefix
+        String below = oci != null ? exchange.path.path() : Router.remainder(exchange.route, exchange.path.path());
         UpstreamRequest forward = new UpstreamRequest(request, below,
-                new CanonicalPath(below, exchange.path.rawQuery()).encodedTarget(),
+                new CanonicalPath(below, oci != null ? ociQuery : exchange.path.rawQuery()).encodedTarget(),
                 ForwardedHeaders.forUpstream(request, exchange.identity, exchange.certificate, server.forwardClientCert(),
                         server.trustedProxies(), exchange.requestId),
                 maxBody, n -> exchange.bytesIn += n);
+        if (oci != null) {
+            OciRequest.Mount kept = "kept".equals(exchange.mount) ? OciRequest.mount(ociQuery) : null;
+            forward = forward.withRegistryScopes(OciUpstream.scopes(oci.repository(), request.method().name(),
+                    exchange.access == Access.WRITE, kept == null ? List.of() : kept.sources()));
+        }
         Upstream upstream = current.upstreams().get(exchange.route.name());
         String routeName = exchange.route.name();
         long sent = System.nanoTime();
@@ -379,6 +442,12 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             if (query >= 0) {
                 entry.put("queryNames", queryNames(uri.substring(query + 1)));
             }
+        }
+        if (exchange.repository != null) {
+            entry.put("repository", exchange.repository);
+        }
+        if (exchange.mount != null) {
+            entry.put("mount", exchange.mount);
         }
         entry.put("status", status);
         entry.put("bytesIn", exchange.bytesIn);

@@ -76,6 +76,12 @@ public record CompiledConfig(GatewayConfig config, Policy policy, TlsMaterial tl
                 } catch (TlsException e) {
                     errors.add(new ConfigError(path + "caFile", e.getMessage()));
                 }
+            } else if (route.upstream() instanceof io.chartgate.config.OciUpstreamConfig oci && oci.caFile() != null) {
+                try {
+                    PemLoader.certificates(oci.caFile());
+                } catch (TlsException e) {
+                    errors.add(new ConfigError(path + "caFile", e.getMessage()));
+                }
             }
         }
         if (!errors.isEmpty()) {

@@ -5,6 +5,7 @@ import io.chartgate.config.ConfigLoader;
 import io.chartgate.config.FileUpstreamConfig;
 import io.chartgate.config.GatewayConfig;
 import io.chartgate.config.HttpUpstreamConfig;
+import io.chartgate.config.OciUpstreamConfig;
 import io.chartgate.config.RouteConfig;
 import io.chartgate.config.S3UpstreamConfig;
 import io.chartgate.identity.IdentityExtractor;
@@ -20,6 +21,7 @@ import io.chartgate.tls.TlsMaterial;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.file.FileUpstream;
 import io.chartgate.upstream.http.HttpUpstream;
+import io.chartgate.upstream.oci.OciUpstream;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -244,6 +246,8 @@ public final class Gateway {
                 upstreams.put(route.name(), HttpUpstream.s3(vertx, s3));
             } else if (route.upstream() instanceof FileUpstreamConfig file) {
                 upstreams.put(route.name(), new FileUpstream(vertx, file));
+            } else if (route.upstream() instanceof OciUpstreamConfig oci) {
+                upstreams.put(route.name(), new OciUpstream(vertx, oci));
             }
         }
         return upstreams;

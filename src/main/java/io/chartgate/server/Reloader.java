@@ -279,6 +279,9 @@ final class Reloader {
             if (route.upstream() instanceof HttpUpstreamConfig http && http.caFile() != null) {
                 files.add(http.caFile());
             }
+            if (route.upstream() instanceof io.chartgate.config.OciUpstreamConfig oci && oci.caFile() != null) {
+                files.add(oci.caFile());
+            }
             if (route.upstream().provenanceKeyring() != null) {
                 files.add(route.upstream().provenanceKeyring());
             }

@@ -76,6 +76,8 @@ final class StatusReporter {
             return "s3://" + s3.bucket() + "/" + s3.keyPrefix() + " at " + withoutUserInfo(s3.endpoint()) + " (" + s3.region() + ")";
         } else if (upstream instanceof FileUpstreamConfig file) {
             return file.dir().toString();
+        } else if (upstream instanceof io.chartgate.config.OciUpstreamConfig oci) {
+            return "OCI registry " + withoutUserInfo(oci.url()) + (oci.auth() == null ? "" : " (gateway credentials: basic)");
         }
         return upstream.type();
     }

@@ -53,6 +53,15 @@ public final class ResponseRelay {
      * fails mid-body, the client's connection is reset, so the truncation shows.
      */
     public static Future<Void> relay(HttpServerRequest request, HttpClientResponse response) {
+        return relay(request, response, headers -> { });
+    }
+
+    /**
+     * As {@link #relay(HttpServerRequest, HttpClientResponse)}, with the copied response headers passed through
+     * {@code adjust} before they are sent (an OCI registry's own URLs made the gateway's).
+     */
+    public static Future<Void> relay(HttpServerRequest request, HttpClientResponse response,
+            java.util.function.Consumer<MultiMap> adjust) {
         HttpServerResponse out = request.response();
         if (out.closed() || out.ended()) {
             // the client is gone (or was answered): stop the upstream instead of reading a body nobody wants
@@ -64,6 +73,7 @@ public final class ResponseRelay {
             out.setStatusMessage(response.statusMessage());
         }
         copyEndToEnd(response.headers(), out.headers());
+        adjust.accept(out.headers());
         // a client that goes away while the pipe waits for it to drain stops the upstream too
         out.exceptionHandler(failure -> response.request().reset());
         String length = response.getHeader(HttpHeaders.CONTENT_LENGTH);

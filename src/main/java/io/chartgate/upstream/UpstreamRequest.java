@@ -16,17 +16,33 @@ import java.util.function.LongConsumer;
  * @param bytesIn told of every body byte read from the client
  * @param spooledBody the client's body, already read whole into this temporary file (a provenance check did),
  *     which the adapter sends instead of reading the request; null for a body still to be read (or none)
+ * @param registryScopes for an OCI registry, the token scopes the request needs
+ *     ({@code repository:charts/demo:pull}); empty elsewhere
  */
 public record UpstreamRequest(HttpServerRequest request, String path, String target, MultiMap headers, long maxBodyBytes,
-        LongConsumer bytesIn, Path spooledBody) {
+        LongConsumer bytesIn, Path spooledBody, java.util.List<String> registryScopes) {
+
+    public UpstreamRequest {
+        registryScopes = java.util.List.copyOf(registryScopes);
+    }
 
     public UpstreamRequest(HttpServerRequest request, String path, String target, MultiMap headers, long maxBodyBytes,
             LongConsumer bytesIn) {
-        this(request, path, target, headers, maxBodyBytes, bytesIn, null);
+        this(request, path, target, headers, maxBodyBytes, bytesIn, null, java.util.List.of());
+    }
+
+    public UpstreamRequest(HttpServerRequest request, String path, String target, MultiMap headers, long maxBodyBytes,
+            LongConsumer bytesIn, Path spooledBody) {
+        this(request, path, target, headers, maxBodyBytes, bytesIn, spooledBody, java.util.List.of());
     }
 
     /** The same request with its body read into {@code file}. */
     public UpstreamRequest withSpooledBody(Path file) {
-        return new UpstreamRequest(request, path, target, headers, maxBodyBytes, bytesIn, file);
+        return new UpstreamRequest(request, path, target, headers, maxBodyBytes, bytesIn, file, registryScopes);
+    }
+
+    /** The same request with the token scopes an OCI registry will want for it. */
+    public UpstreamRequest withRegistryScopes(java.util.List<String> scopes) {
+        return new UpstreamRequest(request, path, target, headers, maxBodyBytes, bytesIn, spooledBody, scopes);
     }
 }

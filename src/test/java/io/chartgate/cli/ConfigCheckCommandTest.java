@@ -98,7 +98,7 @@ class ConfigCheckCommandTest {
         assertEquals(1, r.exitCode(), r::toString);
         assertEquals(file + ": 3 errors\n"
                 + "  server.tls.clientAuth: unknown value \"sometimes\" (expected required, optional)\n"
-                + "  routes[0].upstream.type: unknown value \"ftp\" (expected http, s3, file)\n"
+                + "  routes[0].upstream.type: unknown value \"ftp\" (expected http, s3, file, oci)\n"
                 + "  policy.rules[0].reed: unknown key (did you mean \"read\"?)\n", r.err());
         assertEquals("", r.out());
     }

@@ -43,6 +43,7 @@ class PolicyExplainCommandTest {
                   - { name: museum, prefix: /, upstream: { type: http, url: "http://127.0.0.1:8080" } }
                   - { name: local, prefix: /local, upstream: { type: file, dir: charts } }
                   - { name: teams, prefix: /teams, upstream: { type: http, url: "http://127.0.0.1:8081", filterIndex: true } }
+                  - { name: registry, prefix: /v2, upstream: { type: oci, url: "http://127.0.0.1:5000" } }
                 policy:
                   rules:
                     - name: release-bot
@@ -84,6 +85,21 @@ class PolicyExplainCommandTest {
         assertEquals(1, r.exitCode(), r::toString);
         assertTrue(r.out().contains("  developers   applies, but grants no write on /api/charts (write: [/local/**])\n"), r::toString);
         assertTrue(r.out().endsWith("decision     DENIED: 403 forbidden: bob may not write /api/charts\n"), r::toString);
+    }
+
+    @Test
+    void anOciRequestIsDecidedOnItsRepository() {
+        CliRunner.Result read = explain("bob.crt", "HEAD", "/v2/charts/manifests/demo/manifests/0.1.0");
+        assertEquals(0, read.exitCode(), read::toString);
+        assertTrue(read.out().contains("  repository   charts/manifests/demo (policy path /v2/charts/manifests/demo)\n"), read::toString);
+        assertTrue(read.out().endsWith("decision     ALLOWED by rule developers\n"), read::toString);
+        CliRunner.Result write = explain("bob.crt", "POST", "/v2/charts/demo/blobs/uploads/?mount=x&from=secret/demo");
+        assertEquals(1, write.exitCode(), write::toString);
+        assertTrue(write.out().endsWith("decision     DENIED: 403 DENIED: bob may not write /v2/charts/demo\n"), write::toString);
+        CliRunner.Result outside = explain("bob.crt", "GET", "/v2/charts/demo/index.yaml");
+        assertEquals(1, outside.exitCode(), outside::toString);
+        assertTrue(outside.out().contains("DENIED: 400 NAME_INVALID: /v2/charts/demo/index.yaml is not an OCI distribution API path"),
+                outside::toString);
     }
 
     @Test

@@ -72,6 +72,38 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anOciRouteTakesARegistryOriginAndBasicCredentials() throws Exception {
+        GatewayConfig c = load(TLS + """
+                routes:
+                  - name: registry
+                    prefix: /v2
+                    upstream: { type: oci, url: "http://registry:5000/", auth: { basic: { username: gw, password: pw } } }
+                """);
+        OciUpstreamConfig oci = assertInstanceOf(OciUpstreamConfig.class, c.routes().get(0).upstream());
+        assertEquals("http://registry:5000", oci.url().toString());
+        assertEquals("gw", oci.auth().username());
+        assertEquals("pw", oci.auth().password().reveal());
+        assertEquals("oci", oci.type());
+    }
+
+    @Test
+    void anOciRouteLivesUnderV2AndItsUrlHasNoPath() {
+        List<String> errors = errors(TLS + """
+                routes:
+                  - { name: a, prefix: /charts, upstream: { type: oci, url: "http://registry:5000" } }
+                  - { name: b, prefix: /v2, upstream: { type: oci, url: "http://registry:5000/v2", caFile: ca.crt } }
+                  - { name: c, prefix: /v2/c, upstream: { type: oci, url: "https://r", auth: { bearer: t } } }
+                """);
+        assertEquals(List.of(
+                "routes[0].prefix: \"/charts\" is not under /v2 (expected /v2 or /v2/<namespace>: an oci route receives "
+                        + "the registry API's paths unchanged)",
+                "routes[1].upstream.url: \"http://registry:5000/v2\" has a path (expected the registry's origin such as "
+                        + "http://registry:5000; requests keep their /v2/... path)",
+                "routes[2].upstream.auth.bearer: not for an oci upstream (expected basic: the gateway asks the registry's "
+                        + "token realm for bearer tokens itself)"), errors.stream().filter(e -> !e.contains("caFile")).toList());
+    }
+
+    @Test
     void relativePathsResolveAgainstTheConfigFilesDirectory() throws Exception {
         GatewayConfig c = load(MINIMAL);
         assertEquals(Path.of("/etc/chartgate/certs/server.crt"), c.server().tls().certFile());
@@ -97,7 +129,7 @@ class ConfigLoaderTest {
                 """.replace("server:\n  tls:", "server:\n  tls:"));
         assertEquals(List.of(
                 "server.port: 99999 is out of range (expected 0 to 65535)",
-                "routes[1].upstream.type: unknown value \"ftp\" (expected http, s3, file)",
+                "routes[1].upstream.type: unknown value \"ftp\" (expected http, s3, file, oci)",
                 "policy.rules[0].raed: unknown key (did you mean \"read\"?)",
                 "policy.rules[0]: grants nothing (expected read or write path globs)"), errors);
     }
@@ -121,7 +153,7 @@ class ConfigLoaderTest {
             prefix without slash      | routes: [{name: a, prefix: charts, upstream: {type: file, dir: x}}] | routes[0].prefix: "charts" must start with / (expected a path prefix such as / or /s3)
             prefix with dot segment   | routes: [{name: a, prefix: /a/../b, upstream: {type: file, dir: x}}] | routes[0].prefix: "/a/../b" is not a plain path (expected segments without ., .., %, \\, *, ? or #)
             route name not a label    | routes: [{name: My Route, prefix: /, upstream: {type: file, dir: x}}] | routes[0].name: "My Route" is not a valid name (expected lower-case letters, digits, - and _; it becomes a metric label)
-            missing upstream          | routes: [{name: a, prefix: /}]                     | routes[0].upstream: required (expected a mapping with type: http, s3 or file)
+            missing upstream          | routes: [{name: a, prefix: /}]                     | routes[0].upstream: required (expected a mapping with type: http, s3, file or oci)
             file upstream extra key   | routes: [{name: a, prefix: /, upstream: {type: file, dir: x, url: "http://x"}}] | routes[0].upstream.url: unknown key (expected one of type, dir, rewriteIndexUrls, indexUrlPrefixes, filterIndex)
             caFile on plain http      | routes: [{name: a, prefix: /, upstream: {type: http, url: "http://x", caFile: ca.pem}}] | routes[0].upstream.caFile: only applies to an https:// url
             both auth kinds           | routes: [{name: a, prefix: /, upstream: {type: http, url: "http://x", auth: {bearer: t, basic: {username: u, password: p}}}}] | routes[0].upstream.auth: expected exactly one of basic or bearer

@@ -1,0 +1,249 @@
+package io.chartgate.upstream.oci;
+
+import io.chartgate.config.OciUpstreamConfig;
+import io.chartgate.upstream.IndexFetch;
+import io.chartgate.upstream.ResponseRelay;
+import io.chartgate.upstream.Upstream;
+import io.chartgate.upstream.UpstreamException;
+import io.chartgate.upstream.UpstreamRequest;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An OCI registry. The request goes on with its path unchanged, the client's credentials dropped and the
+ * gateway's own added ({@link RegistryCredentials}); bodies stream both ways. In the response, every URL the
+ * registry gives for its own API ({@code Location} of an upload session or a pushed blob, {@code Link} of the
+ * next page) becomes a path on the gateway, so no client byte goes around it, and its challenges never reach
+ * the client: a 401 means the registry refused the gateway's credentials, a 502.
+ */
+public final class OciUpstream implements Upstream {
+
+    /** Upstream connections: one per request in flight, as for {@code http} routes. */
+    private static final int MAX_CONNECTIONS = 4096;
+    private static final Pattern LINK_TARGET = Pattern.compile("<([^>]*)>");
+
+    private final Vertx vertx;
+    private final OciUpstreamConfig config;
+    private final HttpClient client;
+    private final String host;
+    private final int port;
+    private final String origin;
+    private final String hostHeader;
+    private final RegistryCredentials credentials;
+
+    public OciUpstream(Vertx vertx, OciUpstreamConfig config) {
+        this.vertx = vertx;
+        this.config = config;
+        URI url = config.url();
+        boolean https = url.getScheme().equalsIgnoreCase("https");
+        this.host = url.getHost();
+        this.port = url.getPort() > 0 ? url.getPort() : https ? 443 : 80;
+        this.hostHeader = url.getPort() > 0 ? host + ":" + port : host;
+        this.origin = url.getScheme().toLowerCase(Locale.ROOT) + "://" + hostHeader.toLowerCase(Locale.ROOT);
+        HttpClientOptions options = new HttpClientOptions()
+                .setKeepAlive(true)
+                .setConnectTimeout(config.connectTimeoutMs())
+                .setMaxHeaderSize(64 * 1024)
+                .setSsl(https)
+                .setVerifyHost(true);
+        if (config.caFile() != null) {
+            // checked by CompiledConfig before this adapter exists; it also trusts an https token realm
+            options.setTrustOptions(new PemTrustOptions().addCertPath(config.caFile().toString()));
+        }
+        this.client = vertx.httpClientBuilder().with(options).with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS)).build();
+        this.credentials = new RegistryCredentials(client, URI.create(origin), config.auth(), config.connectTimeoutMs());
+    }
+
+    @Override
+    public Future<Void> forward(UpstreamRequest upstream) {
+        return attempt(upstream, upstream.registryScopes(), true);
+    }
+
+    private Future<Void> attempt(UpstreamRequest upstream, List<String> scopes, boolean mayRetry) {
+        return credentials.authorization(scopes)
+                .recover(cause -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
+                        "the gateway could not authenticate to the registry", cause.getMessage())))
+                .compose(authorization -> send(upstream, authorization))
+                .compose(response -> {
+                    if (response.statusCode() != 401) {
+                        return ResponseRelay.relay(upstream.request(), response, this::pointAtGateway);
+                    }
+                    credentials.refused(scopes);
+                    response.request().reset();
+                    if (mayRetry && !ResponseRelay.hasBody(upstream.request())) {
+                        // an expired token or a registry that changed its mind: once more with fresh credentials
+                        return attempt(upstream, scopes, false);
+                    }
+                    return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "status_5xx",
+                            "the registry refused the gateway's own credentials (401); check the route's auth"));
+                });
+    }
+
+    /**
+     * The token scopes a request needs, as the registry itself would ask for them: pull for reads, pull and push
+     * for writes, delete for deletions; a mount also pulls from its sources.
+     */
+    public static List<String> scopes(String repository, String method, boolean write, List<String> mountSources) {
+        if (repository == null) {
+            return List.of();
+        }
+        String actions = method.equals("DELETE") ? "delete" : write ? "pull,push" : "pull";
+        List<String> scopes = new ArrayList<>();
+        scopes.add("repository:" + repository + ":" + actions);
+        for (String source : mountSources) {
+            scopes.add("repository:" + source + ":pull");
+        }
+        return scopes;
+    }
+
+    /** Sends the request (streaming its body) and waits for the response headers within the timeouts. */
+    private Future<HttpClientResponse> send(UpstreamRequest upstream, String authorization) {
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap().addAll(upstream.headers());
+        headers.set(HttpHeaders.HOST, hostHeader);
+        // the client's credentials are for the gateway (it has none to give); the registry sees only the gateway's
+        headers.remove(HttpHeaders.AUTHORIZATION);
+        if (authorization != null) {
+            headers.set(HttpHeaders.AUTHORIZATION, authorization);
+        }
+        RequestOptions options = new RequestOptions().setMethod(upstream.request().method()).setHost(host).setPort(port)
+                .setURI(upstream.target()).setHeaders(headers).setConnectTimeout(config.connectTimeoutMs());
+        Promise<HttpClientResponse> done = Promise.promise();
+        client.request(options).onComplete(ar -> {
+            if (ar.failed()) {
+                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
+                        "the registry cannot be reached", describe(ar.cause())));
+                return;
+            }
+            HttpClientRequest outgoing = ar.result();
+            long[] timer = {-1};
+            ResponseRelay.sendBody(upstream, outgoing).onComplete(result -> {
+                if (result.succeeded()) {
+                    if (!outgoing.response().isComplete()) {
+                        timer[0] = vertx.setTimer(config.responseTimeoutMs(), id -> {
+                            done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT, "timeout",
+                                    "the registry did not answer within " + config.responseTimeoutMs() + " ms"));
+                            outgoing.reset();
+                        });
+                    }
+                    return;
+                }
+                // a client gone mid-upload, or a body over the limit: the registry gets no partial blob
+                if (result.cause() instanceof UpstreamException e) {
+                    done.tryFail(e);
+                }
+                outgoing.reset();
+            });
+            outgoing.response().onComplete(response -> {
+                vertx.cancelTimer(timer[0]);
+                if (done.future().isComplete()) {
+                    if (response.succeeded()) {
+                        response.result().request().reset();
+                    }
+                    return;
+                }
+                if (response.failed()) {
+                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "reset",
+                            "the registry closed the connection", describe(response.cause())));
+                } else {
+                    done.tryComplete(response.result());
+                }
+            });
+        });
+        return done.future();
+    }
+
+    /**
+     * Makes the response's URLs the gateway's and drops the registry's challenges. An absolute URL is made a
+     * path when it is the registry's origin or names the API ({@code /v2/…}, which is what a registry
+     * configured with another public name or reading {@code X-Forwarded-Host} builds); a storage redirect
+     * elsewhere stays as it is.
+     */
+    void pointAtGateway(MultiMap headers) {
+        headers.remove("WWW-Authenticate");
+        String location = headers.get(HttpHeaders.LOCATION);
+        if (location != null) {
+            headers.set(HttpHeaders.LOCATION, local(location));
+        }
+        List<String> links = headers.getAll("Link");
+        if (!links.isEmpty()) {
+            List<String> rewritten = new ArrayList<>();
+            for (String link : links) {
+                Matcher m = LINK_TARGET.matcher(link);
+                StringBuilder out = new StringBuilder();
+                while (m.find()) {
+                    m.appendReplacement(out, Matcher.quoteReplacement("<" + local(m.group(1)) + ">"));
+                }
+                m.appendTail(out);
+                rewritten.add(out.toString());
+            }
+            headers.remove("Link");
+            headers.add("Link", rewritten);
+        }
+    }
+
+    /** {@code http://registry:5000/v2/x?y} becomes {@code /v2/x?y}, the query byte for byte. */
+    String local(String url) {
+        int scheme = url.indexOf("://");
+        if (scheme <= 0 || !url.substring(0, scheme).matches("(?i)https?")) {
+            return url;
+        }
+        int slash = url.indexOf('/', scheme + 3);
+        String authority = (slash < 0 ? url.substring(0, url.length()) : url.substring(0, slash)).toLowerCase(Locale.ROOT);
+        String rest = slash < 0 ? "/" : url.substring(slash);
+        boolean ours = authority.equals(origin);
+        boolean api = rest.equals("/v2") || rest.startsWith("/v2/") || rest.startsWith("/v2?");
+        return ours || api ? rest : url;
+    }
+
+    @Override
+    public Future<IndexFetch> fetchIndex(IndexFetch.Request request) {
+        return Future.failedFuture(new UpstreamException(UpstreamException.Kind.METHOD_NOT_ALLOWED,
+                "an oci route serves no index files"));
+    }
+
+    /** {@code GET /v2/} without credentials: 200, or 401 (it wants credentials), means the registry is up. */
+    @Override
+    public Future<Void> probe() {
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port).setURI("/v2/")
+                .setConnectTimeout(config.connectTimeoutMs()).setIdleTimeout(config.connectTimeoutMs());
+        options.putHeader(HttpHeaders.HOST, hostHeader);
+        return client.request(options)
+                .compose(HttpClientRequest::send)
+                .compose(response -> response.end().map(v -> response.statusCode()))
+                .transform(ar -> {
+                    if (ar.failed()) {
+                        return Future.failedFuture(new IllegalStateException(describe(ar.cause())));
+                    }
+                    int status = ar.result();
+                    return status == 200 || status == 401 ? Future.succeededFuture()
+                            : Future.failedFuture(new IllegalStateException("GET /v2/ answered " + status
+                                    + " (expected 200, or 401 from a registry that wants credentials)"));
+                });
+    }
+
+    private static String describe(Throwable cause) {
+        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

@@ -1,0 +1,322 @@
+package io.chartgate.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.chartgate.testing.GatewayHarness;
+import io.chartgate.testing.HelmCli;
+import io.chartgate.testing.RegistryServer;
+import io.chartgate.testing.TestPki;
+import io.chartgate.testing.TlsClients;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * helm 3 and helm 4 push and pull {@code oci://} charts through the gateway to a real registry (Debian's
+ * {@code docker-registry}), with only the TLS flags; the policy decides per repository; the registry's log shows
+ * that every request came through the gateway. helm 3 speaks plain HTTP to {@code localhost} and loopback
+ * addresses, so the gateway is addressed by this machine's host name, which must resolve to a loopback address.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class OciIT {
+
+    @TempDir
+    static Path dir;
+
+    private static TestPki pki;
+    private static RegistryServer registry;
+    private static RegistryServer locked;
+    private static GatewayHarness gateway;
+    private static TestPki.Issued pusher;
+    private static TestPki.Issued reader;
+    private static TestPki.Issued outsider;
+    private static TestPki.Issued admin;
+    private static String host;
+    private static Path demo;
+    private static Path big;
+
+    @BeforeAll
+    static void start() throws Exception {
+        host = InetAddress.getLocalHost().getHostName();
+        assertTrue(InetAddress.getByName(host).isLoopbackAddress(), host + " must resolve to a loopback address "
+                + "(helm 3 speaks plain HTTP to localhost, so the tests use the host name)");
+        pki = TestPki.create(dir, "OCI IT CA");
+        pki.server(host).fileName("server").issue();
+        pusher = pki.client("pusher").ou("team-a").issue();
+        reader = pki.client("reader").ou("readers").issue();
+        outsider = pki.client("outsider").ou("marketing").issue();
+        admin = pki.client("admin").ou("admins").issue();
+        registry = RegistryServer.start(dir.resolve("registry"));
+        locked = RegistryServer.start(dir.resolve("locked"), "gateway", "s3cret-registry-pw");
+        gateway = GatewayHarness.start(dir, """
+                server:
+                  host: %s
+                  port: 0
+                  tls: { certFile: server.crt, keyFile: server.key, clientCaFile: ca.crt }
+                admin: { port: 0 }
+                routes:
+                  - { name: registry, prefix: /v2, upstream: { type: oci, url: "%s" } }
+                  - name: locked
+                    prefix: /v2/locked
+                    upstream: { type: oci, url: "%s", auth: { basic: { username: gateway, password: s3cret-registry-pw } } }
+                  - name: wrongpw
+                    prefix: /v2/wrongpw
+                    upstream: { type: oci, url: "%s", auth: { basic: { username: gateway, password: not-it } } }
+                policy:
+                  rules:
+                    - { name: team-a, match: { ou: team-a }, write: ["/v2/charts/team-a/**", "/v2/locked/**", "/v2/wrongpw/**"] }
+                    - { name: readers, match: { ou: readers }, read: ["/v2/charts/**"] }
+                    - { name: admins, match: { ou: admins }, write: ["/v2/**"] }
+                """.formatted(InetAddress.getByName(host).getHostAddress(), registry.url(), locked.url(), locked.url()));
+        HelmCli helm = HelmCli.of("4", dir.resolve("home-make"));
+        Path charts = Files.createDirectories(dir.resolve("charts"));
+        for (String name : List.of("demo", "bigdemo", "other")) {
+            assertTrue(helm.run(charts, "create", name).ok());
+        }
+        // five 4 MiB files: helm refuses single files over 5 MiB in a chart
+        Path files = Files.createDirectories(charts.resolve("bigdemo/files"));
+        Random random = new Random(17);
+        for (int i = 1; i <= 5; i++) {
+            byte[] bytes = new byte[4 << 20];
+            random.nextBytes(bytes);
+            Files.write(files.resolve("blob" + i + ".bin"), bytes);
+        }
+        for (String name : List.of("demo", "bigdemo", "other")) {
+            HelmCli.Result packaged = helm.run(charts, "package", name);
+            assertTrue(packaged.ok(), packaged::toString);
+        }
+        demo = charts.resolve("demo-0.1.0.tgz");
+        big = charts.resolve("bigdemo-0.1.0.tgz");
+        assertTrue(Files.size(big) > 20_000_000, "the big chart is " + Files.size(big) + " bytes");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (registry != null) {
+            registry.close();
+        }
+        if (locked != null) {
+            locked.close();
+        }
+    }
+
+    private static String oci(String repository) {
+        return "oci://" + host + ":" + gateway.port() + "/" + repository;
+    }
+
+    private static String[] tls(TestPki.Issued who, String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(List.of("--cert-file", who.certFile().toString(), "--key-file", who.keyFile().toString(),
+                "--ca-file", pki.caFile().toString()));
+        return all.toArray(new String[0]);
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    }
+
+    private static void pushAndPull(String major, Path chart, String repository, String name) throws Exception {
+        HelmCli helm = HelmCli.of(major, dir.resolve("home-" + major + "-" + name));
+        HelmCli.Result push = helm.run(dir, tls(pusher, "push", chart.toString(), oci(repository)));
+        assertTrue(push.ok() && push.output().contains("Pushed: " + host + ":" + gateway.port() + "/" + repository + "/" + name),
+                push::toString);
+        HelmCli.Result again = helm.run(dir, tls(pusher, "push", chart.toString(), oci(repository)));
+        assertTrue(again.ok(), again::toString);
+        Path pulled = Files.createDirectories(dir.resolve("pulled-" + major + "-" + name));
+        HelmCli.Result pull = helm.run(pulled, tls(pusher, "pull", oci(repository) + "/" + name, "--version", "0.1.0"));
+        assertTrue(pull.ok(), pull::toString);
+        assertEquals(sha256(chart), sha256(pulled.resolve(chart.getFileName())));
+        Files.delete(pulled.resolve(chart.getFileName()));
+        HelmCli.Result latest = helm.run(pulled, tls(pusher, "pull", oci(repository) + "/" + name));
+        assertTrue(latest.ok(), latest::toString);
+        assertEquals(sha256(chart), sha256(pulled.resolve(chart.getFileName())));
+        HelmCli.Result show = helm.run(dir, tls(pusher, "show", "chart", oci(repository) + "/" + name, "--version", "0.1.0"));
+        assertTrue(show.ok() && show.output().contains("name: " + name), show::toString);
+        HelmCli.Result template = helm.run(dir, tls(pusher, "template", "x", oci(repository) + "/" + name, "--version", "0.1.0"));
+        assertTrue(template.ok() && template.output().contains("name: x-" + name), template::toString);
+    }
+
+    @Order(1)
+    @ParameterizedTest(name = "helm {0}")
+    @ValueSource(strings = {"3", "4"})
+    void pusherPushesPullsShowsAndTemplatesASmallChart(String major) throws Exception {
+        pushAndPull(major, demo, "charts/team-a/h" + major, "demo");
+    }
+
+    @Order(2)
+    @ParameterizedTest(name = "helm {0}")
+    @ValueSource(strings = {"3", "4"})
+    void pusherPushesAndPullsA20MegabyteChart(String major) throws Exception {
+        pushAndPull(major, big, "charts/team-a/big" + major, "bigdemo");
+        var upload = gateway.awaitLog(e -> "PUT".equals(e.get("method"))
+                && String.valueOf(e.get("path")).startsWith("/v2/charts/team-a/big" + major + "/bigdemo/blobs/uploads/")
+                && ((Number) e.get("bytesIn")).longValue() > 20_000_000);
+        assertEquals(201, upload.get("status"), upload::toString);
+    }
+
+    @Order(3)
+    @ParameterizedTest(name = "helm {0}")
+    @ValueSource(strings = {"3", "4"})
+    void readerPullsButIsDeniedOnPush(String major) throws Exception {
+        HelmCli helm = HelmCli.of(major, dir.resolve("home-reader-" + major));
+        assertTrue(helm.run(dir, tls(pusher, "push", demo.toString(), oci("charts/team-a/r" + major))).ok());
+        Path pulled = Files.createDirectories(dir.resolve("pulled-reader-" + major));
+        HelmCli.Result pull = helm.run(pulled, tls(reader, "pull", oci("charts/team-a/r" + major) + "/demo", "--version", "0.1.0"));
+        assertTrue(pull.ok(), pull::toString);
+        HelmCli.Result push = helm.run(dir, tls(reader, "push", dir.resolve("charts/other-0.1.0.tgz").toString(),
+                oci("charts/team-a/r" + major)));
+        assertFalse(push.ok(), push::toString);
+        assertTrue(push.output().contains("403") && push.output().contains("reader may not write /v2/charts/team-a/r" + major + "/other"),
+                push::toString);
+        if (major.equals("4")) {
+            // helm 4 prints the OCI error body: code and message
+            assertTrue(push.output().contains("denied: reader may not write"), push::toString);
+        }
+    }
+
+    @Order(4)
+    @ParameterizedTest(name = "helm {0}")
+    @ValueSource(strings = {"3", "4"})
+    void outsiderIsRefusedAPull(String major) {
+        HelmCli helm = HelmCli.of(major, dir.resolve("home-outsider-" + major));
+        HelmCli.Result pull = helm.run(dir, tls(outsider, "pull", oci("charts/team-a/h" + major) + "/demo", "--version", "0.1.0"));
+        assertFalse(pull.ok(), pull::toString);
+        assertTrue(pull.output().contains("outsider may not read /v2/charts/team-a/h" + major + "/demo"), pull::toString);
+    }
+
+    @Order(5)
+    @Test
+    void aMountFromARepositoryTheCallerCannotReadCopiesNothing() throws Exception {
+        HelmCli helm = HelmCli.of("4", dir.resolve("home-mount"));
+        assertTrue(helm.run(dir, tls(admin, "push", demo.toString(), oci("secret"))).ok());
+        assertTrue(helm.run(dir, tls(pusher, "push", demo.toString(), oci("charts/team-a/src"))).ok());
+        String digest = "sha256:" + sha256(demo);
+        HttpClient client = TlsClients.http(TlsClients.context(pusher, pki.caFile()));
+
+        HttpResponse<String> stolen = send(client, "POST", "/v2/charts/team-a/thief/blobs/uploads/?mount=" + digest + "&from=secret/demo");
+        assertEquals(202, stolen.statusCode(), stolen::body);
+        String location = stolen.headers().firstValue("Location").orElseThrow();
+        assertTrue(location.startsWith("/v2/charts/team-a/thief/blobs/uploads/"), location);
+        assertEquals(404, send(client, "HEAD", "/v2/charts/team-a/thief/blobs/" + digest).statusCode());
+        var line = gateway.awaitLog(e -> "dropped".equals(e.get("mount")));
+        assertEquals("charts/team-a/thief", line.get("repository"));
+
+        HttpResponse<String> mounted = send(client, "POST", "/v2/charts/team-a/copy/blobs/uploads/?mount=" + digest
+                + "&from=charts/team-a/src/demo");
+        assertEquals(201, mounted.statusCode(), mounted::body);
+        assertEquals("/v2/charts/team-a/copy/blobs/" + digest, mounted.headers().firstValue("Location").orElseThrow());
+        assertEquals(200, send(client, "HEAD", "/v2/charts/team-a/copy/blobs/" + digest).statusCode());
+    }
+
+    @Order(6)
+    @Test
+    void uploadLocationsPointAtTheGatewayAndKeepTheRegistrysHeaders() throws Exception {
+        HttpClient client = TlsClients.http(TlsClients.context(pusher, pki.caFile()));
+        HttpResponse<String> started = send(client, "POST", "/v2/charts/team-a/raw/blobs/uploads/");
+        assertEquals(202, started.statusCode(), started::body);
+        String location = started.headers().firstValue("Location").orElseThrow();
+        assertTrue(location.matches("/v2/charts/team-a/raw/blobs/uploads/[0-9a-f-]+\\?_state=.+"), location);
+        assertTrue(started.headers().firstValue("Docker-Upload-UUID").isPresent());
+        assertEquals("0-0", started.headers().firstValue("Range").orElseThrow());
+        byte[] body = "chartgate".getBytes();
+        String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+        HttpResponse<String> put = client.send(HttpRequest.newBuilder(URI.create(gateway.url(location + "&digest=" + digest)))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, put.statusCode(), put::body);
+        assertEquals(digest, put.headers().firstValue("Docker-Content-Digest").orElseThrow());
+        assertEquals("/v2/charts/team-a/raw/blobs/" + digest, put.headers().firstValue("Location").orElseThrow());
+        HttpResponse<String> ranged = client.send(HttpRequest.newBuilder(URI.create(gateway.url("/v2/charts/team-a/raw/blobs/" + digest)))
+                .header("Range", "bytes=0-4").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(206, ranged.statusCode());
+        assertEquals("chart", ranged.body());
+    }
+
+    @Order(7)
+    @Test
+    void requestsOutsideTheGrammarOrTheCatalogGetOciErrors() throws Exception {
+        HttpClient client = TlsClients.http(TlsClients.context(admin, pki.caFile()));
+        HttpResponse<String> encoded = send(client, "GET", "/v2/charts%2Fteam-a/h4/demo/tags/list");
+        assertEquals(400, encoded.statusCode());
+        assertEquals("application/json", encoded.headers().firstValue("Content-Type").orElseThrow());
+        assertTrue(new JsonObject(encoded.body()).getJsonArray("errors").getJsonObject(0).getString("code").length() > 0, encoded::body);
+        HttpResponse<String> outside = send(client, "GET", "/v2/charts/team-a/h4/demo/index.yaml");
+        assertEquals("NAME_INVALID", code(outside));
+        HttpResponse<String> catalog = send(client, "GET", "/v2/_catalog");
+        assertEquals(403, catalog.statusCode());
+        assertEquals("DENIED", code(catalog));
+        HttpResponse<String> ping = send(TlsClients.http(TlsClients.context(outsider, pki.caFile())), "GET", "/v2/");
+        assertEquals(200, ping.statusCode(), ping::body);
+        HttpResponse<String> tags = send(client, "GET", "/v2/charts/team-a/h4/demo/tags/list");
+        assertEquals(200, tags.statusCode(), tags::body);
+        assertEquals("charts/team-a/h4/demo", new JsonObject(tags.body()).getString("name"));
+    }
+
+    @Order(8)
+    @Test
+    void theGatewaysBasicCredentialsReachTheRegistryAndNeverTheClient() throws Exception {
+        HelmCli helm = HelmCli.of("4", dir.resolve("home-locked"));
+        HelmCli.Result push = helm.run(dir, tls(pusher, "push", demo.toString(), oci("locked/team")));
+        assertTrue(push.ok(), push::toString);
+        Path pulled = Files.createDirectories(dir.resolve("pulled-locked"));
+        HelmCli.Result pull = helm.run(pulled, tls(pusher, "pull", oci("locked/team") + "/demo", "--version", "0.1.0"));
+        assertTrue(pull.ok(), pull::toString);
+        assertEquals(sha256(demo), sha256(pulled.resolve("demo-0.1.0.tgz")));
+        HttpClient client = TlsClients.http(TlsClients.context(pusher, pki.caFile()));
+        HttpResponse<String> refused = send(client, "GET", "/v2/wrongpw/team/demo/tags/list");
+        assertEquals(502, refused.statusCode(), refused::body);
+        assertEquals("UNAVAILABLE", code(refused));
+        assertTrue(refused.headers().firstValue("WWW-Authenticate").isEmpty());
+        assertFalse(refused.body().contains("not-it"));
+    }
+
+    @Order(100)
+    @Test
+    void theRegistrySawOnlyRequestsThatCameThroughTheGateway() {
+        List<RegistryServer.Received> seen = registry.received();
+        assertTrue(seen.stream().anyMatch(r -> r.method().equals("PUT") && r.path().contains("/blobs/uploads/")), registry::logText);
+        Set<String> forwarded = gateway.log().stream().filter(e -> "request".equals(e.get("event")))
+                .map(e -> e.get("method") + " " + e.get("path")).collect(Collectors.toSet());
+        for (RegistryServer.Received r : seen) {
+            if (r.path().equals("/v2/")) {
+                continue; // the gateway's own readiness probe and credential challenge
+            }
+            assertTrue(r.forwarded(), () -> "not through the gateway: " + r);
+            assertTrue(forwarded.contains(r.method() + " " + r.path()), () -> "not in the gateway's access log: " + r);
+        }
+    }
+
+    private static String code(HttpResponse<String> response) {
+        return new JsonObject(response.body()).getJsonArray("errors").getJsonObject(0).getString("code");
+    }
+
+    private static HttpResponse<String> send(HttpClient client, String method, String path) throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(URI.create(gateway.url(path)))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
