@@ -1,7 +1,6 @@
 package io.chartgate.admin;
 
 import io.chartgate.metrics.GatewayMetrics;
-import io.chartgate.server.ReloadResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;

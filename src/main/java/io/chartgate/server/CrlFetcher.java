@@ -1,5 +1,6 @@
 package io.chartgate.server;
 
+import io.chartgate.admin.ReloadResult;
 import io.chartgate.config.TlsConfig;
 import io.chartgate.metrics.GatewayMetrics;
 import io.chartgate.proxy.AccessLog;

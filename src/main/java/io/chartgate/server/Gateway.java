@@ -1,6 +1,7 @@
 package io.chartgate.server;
 
 import io.chartgate.admin.AdminServer;
+import io.chartgate.admin.ReloadResult;
 import io.chartgate.config.ConfigLoader;
 import io.chartgate.config.FileUpstreamConfig;
 import io.chartgate.config.GatewayConfig;
@@ -21,6 +22,7 @@ import io.chartgate.tls.TlsMaterial;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.file.FileUpstream;
 import io.chartgate.upstream.http.HttpUpstream;
+import io.chartgate.upstream.s3.S3Upstream;
 import io.chartgate.upstream.oci.OciUpstream;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
@@ -243,7 +245,7 @@ public final class Gateway {
             if (route.upstream() instanceof HttpUpstreamConfig http) {
                 upstreams.put(route.name(), new HttpUpstream(vertx, http));
             } else if (route.upstream() instanceof S3UpstreamConfig s3) {
-                upstreams.put(route.name(), HttpUpstream.s3(vertx, s3));
+                upstreams.put(route.name(), S3Upstream.create(vertx, s3));
             } else if (route.upstream() instanceof FileUpstreamConfig file) {
                 upstreams.put(route.name(), new FileUpstream(vertx, file));
             } else if (route.upstream() instanceof OciUpstreamConfig oci) {

@@ -1,5 +1,6 @@
 package io.chartgate.server;
 
+import io.chartgate.admin.ReloadResult;
 import io.chartgate.config.ConfigError;
 import io.chartgate.config.ConfigException;
 import io.chartgate.config.ConfigLoader;

@@ -55,6 +55,58 @@ class RoomsTest {
         assertEquals(List.of(), offenders);
     }
 
+    /**
+     * Which rooms each room may import: the layering of the house. A room imports its own classes freely; an
+     * import outside this table (a new cycle, a decision room reaching for the server) fails the build.
+     */
+    private static final java.util.Map<String, java.util.Set<String>> ALLOWED = java.util.Map.ofEntries(
+            java.util.Map.entry("config", java.util.Set.of()),
+            java.util.Map.entry("identity", java.util.Set.of()),
+            java.util.Map.entry("metrics", java.util.Set.of()),
+            java.util.Map.entry("helm", java.util.Set.of()),
+            java.util.Map.entry("policy", java.util.Set.of("config", "identity")),
+            java.util.Map.entry("tls", java.util.Set.of("config")),
+            java.util.Map.entry("upstream", java.util.Set.of("config")),
+            java.util.Map.entry("admin", java.util.Set.of("metrics")),
+            java.util.Map.entry("proxy", java.util.Set.of("config", "helm", "identity", "metrics", "policy", "tls", "upstream")),
+            java.util.Map.entry("server", java.util.Set.of("admin", "config", "helm", "identity", "metrics", "policy", "proxy",
+                    "tls", "upstream")),
+            java.util.Map.entry("cli", java.util.Set.of("admin", "config", "helm", "identity", "metrics", "policy", "proxy",
+                    "server", "tls", "upstream")));
+
+    @org.junit.jupiter.api.Test
+    void everyRoomImportsOnlyTheRoomsBelowIt() throws IOException {
+        List<String> offenders = new java.util.ArrayList<>();
+        try (Stream<Path> rooms = Files.list(SOURCES)) {
+            for (Path room : rooms.filter(Files::isDirectory).toList()) {
+                String name = room.getFileName().toString();
+                java.util.Set<String> allowed = ALLOWED.get(name);
+                assertFalse(allowed == null, "room " + name + " is not in RoomsTest's table: say what it may import");
+                try (Stream<Path> files = Files.walk(room)) {
+                    for (Path file : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                        for (String line : Files.readAllLines(file)) {
+                            java.util.regex.Matcher m = java.util.regex.Pattern
+                                    .compile("^import (?:static )?io\\.chartgate\\.([a-z]+)\\..*").matcher(line);
+                            if (m.matches() && !m.group(1).equals(name) && !allowed.contains(m.group(1))) {
+                                offenders.add(SOURCES.relativize(file) + ": " + line);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), offenders);
+    }
+
+    @org.junit.jupiter.api.Test
+    void theHttpAdapterDoesNotDependOnTheS3One() throws IOException {
+        try (Stream<Path> files = Files.walk(SOURCES.resolve("upstream/http"))) {
+            for (Path file : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                assertFalse(Files.readString(file).contains("io.chartgate.upstream.s3"), file + " reaches into upstream.s3");
+            }
+        }
+    }
+
     private static boolean importsVertxHttp(Path file) {
         try {
             return Files.readAllLines(file).stream().anyMatch(l -> l.startsWith("import io.vertx.core.http")

@@ -3,7 +3,7 @@ package io.chartgate.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.chartgate.server.ReloadResult;
+import io.chartgate.admin.ReloadResult;
 import io.chartgate.testing.GatewayHarness;
 import io.chartgate.testing.KeepAliveClient;
 import io.chartgate.testing.NginxServer;

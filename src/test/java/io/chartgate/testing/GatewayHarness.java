@@ -66,7 +66,7 @@ public final class GatewayHarness implements AutoCloseable {
     }
 
     /** Reloads now, as SIGHUP does: its errors, and the changed settings that wait for a restart. */
-    public io.chartgate.server.ReloadResult reloadResult() {
+    public io.chartgate.admin.ReloadResult reloadResult() {
         try {
             return gateway.reload("test").await(30, TimeUnit.SECONDS);
         } catch (Exception e) {

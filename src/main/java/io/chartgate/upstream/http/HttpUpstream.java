@@ -1,7 +1,6 @@
 package io.chartgate.upstream.http;
 
 import io.chartgate.config.HttpUpstreamConfig;
-import io.chartgate.config.S3UpstreamConfig;
 import io.chartgate.config.UpstreamAuth;
 import io.chartgate.upstream.BoundedBody;
 import io.chartgate.upstream.IndexFetch;
@@ -9,7 +8,6 @@ import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
-import io.chartgate.upstream.s3.S3RequestShaper;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -65,18 +63,13 @@ public final class HttpUpstream implements Upstream {
         this(vertx, config, List.of(config.url().toString()), null, Long.MAX_VALUE);
     }
 
-    /**
-     * An S3 bucket: the transport of an HTTP upstream to the bucket's origin, shaped and signed by {@code s3}.
-     * Index rewriting also covers the bucket's own URL forms ({@code s3://bucket/…}, the endpoint's URL).
-     */
-    public static HttpUpstream s3(Vertx vertx, S3UpstreamConfig s3) {
-        S3RequestShaper shaper = new S3RequestShaper(s3);
-        HttpUpstreamConfig transport = new HttpUpstreamConfig(shaper.origin(), null, null, s3.connectTimeoutMs(),
-                s3.responseTimeoutMs(), s3.index(), null);
-        return new HttpUpstream(vertx, transport, shaper.indexBases(), shaper, s3.spoolMaxBytes());
-    }
 
-    private HttpUpstream(Vertx vertx, HttpUpstreamConfig config, List<String> indexBases, RequestShaper shaper,
+    /**
+     * An upstream that speaks HTTP with a shaper of its own ({@code upstream.s3.S3Upstream} builds S3's).
+     *
+     * @param shaper null for the plain HTTP shaper made from {@code config} (its URL, auth and Host)
+     */
+    public HttpUpstream(Vertx vertx, HttpUpstreamConfig config, List<String> indexBases, RequestShaper shaper,
             long spoolMaxBytes) {
         this.vertx = vertx;
         this.spoolMaxBytes = spoolMaxBytes;

@@ -1,4 +1,4 @@
-package io.chartgate.server;
+package io.chartgate.admin;
 
 import java.util.List;
 
@@ -14,7 +14,7 @@ public record ReloadResult(List<String> errors, List<String> restartRequired) {
         restartRequired = List.copyOf(restartRequired);
     }
 
-    static ReloadResult failure(List<String> errors) {
+    public static ReloadResult failure(List<String> errors) {
         return new ReloadResult(errors, List.of());
     }
 
