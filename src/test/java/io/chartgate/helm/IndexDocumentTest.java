@@ -240,6 +240,60 @@ class IndexDocumentTest {
                 .contains("[\"a\\\"b\", \"a.tgz\"]"));
     }
 
+    /** Found by IndexRewriterFuzzTest: a cut version held anchors that the versions kept alias. */
+    @Test
+    void aKeptAliasOfAnAnchorInACutVersionIsWrittenOutInFull() throws Exception {
+        String index = """
+                apiVersion: v1
+                entries:
+                  a:
+                  - &v1
+                    name: a
+                    version: 1.0.0
+                    home: &home https://example.org/a
+                    maintainers: &team
+                    - &ana {name: Ana, email: ana@example.org}
+                    - name: Bo
+                    description: &text |
+                      two
+                      lines
+                    digest: &d 0123
+                    urls: &urls
+                    - &url http://cm:8080/a-1.0.0.tgz
+                    - charts/a-1.0.0.tgz
+                  - name: a
+                    version: 1.0.1
+                    home: *home
+                    maintainers: *team
+                    description: *text
+                    digest: *d
+                    urls: *urls
+                  - name: a
+                    version: 1.0.2
+                    maintainers: [{<<: *ana, url: "https://example.org/ana"}]
+                    urls: [*url]
+                  - *v1
+                generated: *d
+                """;
+        IndexDocument document = IndexDocument.parse(bytes(index));
+        IndexDocument.View view = document.render(GATEWAY, v -> v != document.versions().get(0));
+        String served = text(view.body());
+        JsonNode tree = new ObjectMapper().valueToTree(new org.yaml.snakeyaml.Yaml().load(served));
+        JsonNode expected = new ObjectMapper().valueToTree(new org.yaml.snakeyaml.Yaml().load(index));
+        ((com.fasterxml.jackson.databind.node.ArrayNode) expected.at("/entries/a")).remove(0);
+        for (JsonNode version : expected.at("/entries/a")) {
+            com.fasterxml.jackson.databind.node.ArrayNode urls = (com.fasterxml.jackson.databind.node.ArrayNode) version.get("urls");
+            for (int i = 0; i < urls.size(); i++) {
+                urls.set(i, GATEWAY.apply(urls.get(i).asText()));
+            }
+        }
+        assertEquals(expected, tree, served);
+        assertEquals(1, view.removed());
+        assertTrue(served.contains("    home: https://example.org/a\n"), served);
+        assertTrue(served.contains("    description: \"two\\nlines\\n\"\n"), served);
+        assertTrue(served.contains("    urls: [https://gw/m/a-1.0.0.tgz, charts/a-1.0.0.tgz]\n"), served);
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"apiVersion: v1\nentries: [unclosed\n", "{\"apiVersion\": ", "a: 1\n---\nb: 2\n", "x: \"\u0001\"\n"})
     void aMalformedIndexIsAnIoException(String index) {
