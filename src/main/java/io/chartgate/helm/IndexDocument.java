@@ -105,7 +105,8 @@ public final class IndexDocument {
         int first = firstNonBlank(source);
         try {
             return first == '{' ? new JsonIndexLocator(source).locate() : new YamlIndexLocator(source).locate();
-        } catch (YAMLException | IllegalStateException | IndexOutOfBoundsException e) {
+        } catch (YAMLException | IllegalStateException | IllegalArgumentException | IndexOutOfBoundsException e) {
+            // IllegalArgumentException: SnakeYAML's scanner lets an escape such as "\U0041F680" (no code point) escape
             throw new IOException(e.getMessage() == null ? e.getClass().getSimpleName() : firstLine(e.getMessage()), e);
         }
     }
