@@ -348,7 +348,7 @@ public final class IndexDocument {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 || c == 0xfeff || c >= 0xfffe
-                    || Character.isSurrogate(c) || ",[]{}".indexOf(c) >= 0) {
+                    || Character.isSurrogate(c) || ",?[]{}".indexOf(c) >= 0) {
                 return false;
             }
         }
@@ -515,7 +515,8 @@ public final class IndexDocument {
         }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
-            if (c < 0x20 || c == 0x7f || (flow && ",[]{}".indexOf(c) >= 0)) {
+            // in a flow collection a plain scalar also ends at '?' (SnakeYAML and libyaml, hence helm)
+            if (c < 0x20 || c == 0x7f || (flow && ",?[]{}".indexOf(c) >= 0)) {
                 return false;
             }
         }

@@ -1,6 +1,7 @@
 package io.chartgate.helm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -238,6 +239,24 @@ class IndexDocumentTest {
         assertEquals(json.replace("http://cm:8080/", "https://gw/m/"), text(view.body()));
         assertTrue(text(IndexDocument.parse(bytes(json)).render(u -> u.startsWith("http") ? "a\"b" : u, v -> true).body())
                 .contains("[\"a\\\"b\", \"a.tgz\"]"));
+    }
+
+    /** Found by IndexRewriterFuzzTest: in a flow sequence a plain scalar ends at '?', so such a URL is quoted. */
+    @Test
+    void aUrlWithAQueryWrittenInAFlowSequenceIsQuoted() throws Exception {
+        String index = """
+                apiVersion: v1
+                x-chart: &u http://cm:8080/a.tgz?token=1
+                entries:
+                  a:
+                  - name: a
+                    version: 1.0.0
+                    urls: [*u]
+                """;
+        IndexDocument.View view = IndexDocument.parse(bytes(index)).render(GATEWAY, v -> true);
+        assertEquals(index.replace("[*u]", "[\"https://gw/m/a.tgz?token=1\"]"), text(view.body()));
+        assertTrue(IndexDocument.plainSafe("https://gw/m/a.tgz?token=1", false));
+        assertFalse(IndexDocument.plainSafe("https://gw/m/a.tgz?token=1", true));
     }
 
     /** Found by IndexRewriterFuzzTest: a cut version held anchors that the versions kept alias. */
