@@ -546,19 +546,56 @@ public final class IndexDocument {
         while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
             i--;
         }
-        return i == 0 || s[i - 1] == '\n' ? i : at;
+        return i == 0 || breakEndingAt(s, i) > 0 ? i : at;
     }
 
-    /** Just past the line break that ends the line holding {@code at - 1} (or the end of the document). */
+    /**
+     * Just past the line break that ends the line holding {@code at - 1} (or the end of the document). A line
+     * break is what YAML 1.1 reads as one, as SnakeYAML and libyaml (helm) do: CR LF, LF, a lone CR, NEL, LS, PS.
+     */
     static int lineEnd(byte[] s, int at) {
-        if (at > 0 && s[at - 1] == '\n') {
+        if (breakEndingAt(s, at) > 0) {
             return at;
         }
-        int i = at;
-        while (i < s.length && s[i] != '\n') {
-            i++;
+        for (int i = at; i < s.length; i++) {
+            int length = breakStartingAt(s, i);
+            if (length > 0) {
+                return i + length;
+            }
         }
-        return Math.min(s.length, i + 1);
+        return s.length;
+    }
+
+    /** The length of the line break that ends just before {@code end}, or 0. */
+    static int breakEndingAt(byte[] s, int end) {
+        if (end >= 2 && s[end - 2] == '\r' && s[end - 1] == '\n') {
+            return 2;
+        }
+        if (end >= 1 && s[end - 1] == '\r') {
+            return end < s.length && s[end] == '\n' ? 0 : 1; // between CR and LF is inside the break
+        }
+        if (end >= 1 && s[end - 1] == '\n') {
+            return 1;
+        }
+        if (end >= 2 && (s[end - 2] & 0xff) == 0xc2 && (s[end - 1] & 0xff) == 0x85) {
+            return 2;
+        }
+        return end >= 3 && breakStartingAt(s, end - 3) == 3 ? 3 : 0;
+    }
+
+    /** The length of the line break that starts at {@code i}, or 0. */
+    private static int breakStartingAt(byte[] s, int i) {
+        int b = s[i] & 0xff;
+        if (b == '\n') {
+            return 1;
+        }
+        if (b == '\r') {
+            return i + 1 < s.length && s[i + 1] == '\n' ? 2 : 1;
+        }
+        if (b == 0xc2 && i + 1 < s.length && (s[i + 1] & 0xff) == 0x85) {
+            return 2;
+        }
+        return b == 0xe2 && i + 2 < s.length && (s[i + 1] & 0xff) == 0x80 && ((s[i + 2] & 0xff) == 0xa8 || (s[i + 2] & 0xff) == 0xa9) ? 3 : 0;
     }
 
     static boolean isBlank(byte b) {

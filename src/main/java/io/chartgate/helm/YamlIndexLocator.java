@@ -21,6 +21,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -298,9 +299,10 @@ final class YamlIndexLocator {
                 emptyEntries = new Span(frame.start, end, "{}".getBytes(StandardCharsets.US_ASCII));
             } else if (entriesColon >= 0) {
                 int lineEnd = lineEnd(s, contentEnd);
-                String lineBreak = lineEnd >= 2 && s[lineEnd - 2] == '\r' ? "\r\n" : lineEnd > 0 && s[lineEnd - 1] == '\n' ? "\n" : "";
-                byte[] replacement = (": {}" + lineBreak).getBytes(StandardCharsets.US_ASCII);
-                emptyEntries = new Span(entriesColon, lineEnd, lineBreak.isEmpty() ? empty : replacement);
+                int lineBreak = IndexDocument.breakEndingAt(s, lineEnd); // the upstream's own: CR LF, LF, CR, NEL, LS or PS
+                byte[] replacement = Arrays.copyOf(empty, empty.length + lineBreak);
+                System.arraycopy(s, lineEnd - lineBreak, replacement, empty.length, lineBreak);
+                emptyEntries = new Span(entriesColon, lineEnd, replacement);
             }
         }
         lastEnd = Math.max(lastEnd, frame.flow ? end : contentEnd);

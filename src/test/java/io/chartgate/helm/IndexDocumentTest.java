@@ -241,6 +241,22 @@ class IndexDocumentTest {
                 .contains("[\"a\\\"b\", \"a.tgz\"]"));
     }
 
+    /** Found by IndexRewriterFuzzTest: YAML also breaks lines at a lone CR (and NEL, LS, PS), and so do the cuts. */
+    @ParameterizedTest(name = "[{index}]")
+    @ValueSource(strings = {"\r", "\u0085", "\u2028", "\u2029", "\r\n", "\n"})
+    void everyYamlLineBreakEndsALine(String lineBreak) throws Exception {
+        String index = String.join(lineBreak, "apiVersion: v1", "entries:", "  a:", "  - name: a", "    version: 1.0.0",
+                "    urls: [http://cm:8080/a-1.tgz]", "  - name: a", "    version: 2.0.0", "  b:", "  - name: b",
+                "generated: \"2024-01-01\"", "");
+        IndexDocument document = IndexDocument.parse(bytes(index));
+        String oneCut = text(document.render(GATEWAY, v -> !v.urls().isEmpty()).body());
+        assertEquals(String.join(lineBreak, "apiVersion: v1", "entries:", "  a:", "  - name: a", "    version: 1.0.0",
+                "    urls: [https://gw/m/a-1.tgz]", "generated: \"2024-01-01\"", ""), oneCut);
+        String allCut = text(document.render(GATEWAY, v -> false).body());
+        assertEquals(String.join(lineBreak, "apiVersion: v1", "entries: {}", "generated: \"2024-01-01\"", ""), allCut);
+        assertEquals("2024-01-01", new YAMLMapper().readTree(allCut).get("generated").asText());
+    }
+
     /** Found by IndexRewriterFuzzTest: in a flow sequence a plain scalar ends at '?', so such a URL is quoted. */
     @Test
     void aUrlWithAQueryWrittenInAFlowSequenceIsQuoted() throws Exception {
