@@ -94,11 +94,11 @@ for t in $targets; do
         -Djazzer.internal.arg.2=-timeout="${FUZZ_TIMEOUT:-30}" \
         -Djazzer.internal.arg.3=-print_final_stats=1 \
         >"$log" 2>&1 || status=$?
-    runs=$(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$log" | tail -1 | awk '{print $2}')
-    [ -n "$runs" ] || runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | tail -1 | awk '{print $2}')
-    secs=$(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1 | awk '{print $5}')
+    runs=$(grep -aEo 'stat::number_of_executed_units: [0-9]+' "$log" | tail -1 | awk '{print $2}')
+    [ -n "$runs" ] || runs=$(grep -aEo 'Done [0-9]+ runs' "$log" | tail -1 | awk '{print $2}')
+    secs=$(grep -aEo 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1 | awk '{print $5}')
     corpus=$(find ".cifuzz-corpus/io.chartgate.fuzz.$name" -type f 2>/dev/null | wc -l | tr -d ' ')
-    cov=$(grep -Eo '#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)[[:space:]]+cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | awk '{print $4, "ft", $6}')
+    cov=$(grep -aEo '#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)[[:space:]]+cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | awk '{print $4, "ft", $6}')
     if [ "$status" -eq 0 ]; then
         verdict="no finding"
     else
@@ -108,7 +108,7 @@ for t in $targets; do
     printf '%s: %s executions in %ss, corpus %s inputs, cov %s: %s\n' \
         "$t" "${runs:-?}" "${secs:-?}" "$corpus" "${cov:-?}" "$verdict"
     if [ "$status" -ne 0 ]; then
-        grep -E '^== Java Exception|^Caused by|FuzzTestFindingException|crash-[0-9a-f]+|timeout-[0-9a-f]+' "$log" | head -8 >&2 || true
+        grep -aE '^== Java Exception|^Caused by|FuzzTestFindingException|crash-[0-9a-f]+|timeout-[0-9a-f]+' "$log" | head -8 >&2 || true
     fi
 done
 if [ -n "$failed" ]; then
