@@ -96,6 +96,11 @@ class DistinguishedNameFuzzTest {
                     // only: a value beyond ASCII makes a certificate no CA would issue, so there is no identity to compare
                     return;
                 }
+                if (!(tv.getValue() instanceof ASN1String)) {
+                    // a #hex value (BER) that is no string: DER re-encoding may normalise it (a BIT STRING's unused
+                    // bits), and Bouncy Castle reads its hex leniently; such a rule compares as hex, not checked here
+                    return;
+                }
             }
         }
         X500Principal principal;
