@@ -118,7 +118,8 @@ class DistinguishedNameFuzzTest {
         }
         DistinguishedName read = DistinguishedName.of(principal);
         assertEquals(dn.rdns(), read.rdns(), () -> "the DN read from a certificate with the subject " + text);
-        if (read.rdns().stream().flatMap(r -> r.attributes().stream()).anyMatch(a -> a.value().chars().anyMatch(c -> c < 0x20 || c == 0x7f))) {
+        if (read.rdns().stream().flatMap(r -> r.attributes().stream()).anyMatch(a -> a.value().chars().anyMatch(c -> c < 0x20 || c == 0x7f || c == '\\'))) {
+            // Nor for backslashes: Bouncy Castle reads three escaped backslashes at the start of a value (O=\\\\\\) as two.
             // Not checked for control characters: the JDK writes them as \00 escapes, and Bouncy Castle's parser then
             // drops an escaped trailing space after them (CN=b\00\  reads as "b\0"), its own defect, not the gateway's,
             // which matches certificates on their parsed attributes and never parses its own text of a DN.
