@@ -47,7 +47,6 @@ import org.bouncycastle.operator.ContentSigner;
  */
 class DistinguishedNameFuzzTest {
 
-    private static final java.util.regex.Pattern HEX_VALUE = java.util.regex.Pattern.compile("(^|[^\\\\])=\\s*#");
     private static final PublicKey KEY;
     private static final CertificateFactory X509;
 
@@ -82,7 +81,7 @@ class DistinguishedNameFuzzTest {
         }
         assertEquals(text, dn.rfc4514());
 
-        if (HEX_VALUE.matcher(text).find()) {
+        if (text.indexOf('#') >= 0) {
             // A #hex value (BER, RFC 4514 2.4) is compared as its bytes decode: Bouncy Castle reads the hex leniently
             // and the JDK decodes exotic string types (GeneralString, T61String) and DER-normalises others its own
             // way, so a certificate's value need not read back the same. Nobody writes rules so; not checked further.
