@@ -4,12 +4,23 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.AliasEvent;
+import org.yaml.snakeyaml.events.CollectionStartEvent;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.MappingStartEvent;
+import org.yaml.snakeyaml.events.ScalarEvent;
+import org.yaml.snakeyaml.events.SequenceStartEvent;
 
 /**
  * A repository index as the upstream wrote it, with the places that a view may change located in its bytes:
@@ -51,17 +62,38 @@ public final class IndexDocument {
     record Span(int start, int end, byte[] replacement) {
     }
 
+    /** A parse event of an anchored node, the byte offset it starts at, and for an alias the anchor it names (else -1). */
+    record Located(Event event, int start, int anchor) {
+    }
+
+    /** An anchored node (YAML): its name, where it starts, and its events, for writing it where an alias of it stays. */
+    record Anchor(String name, int start, List<Located> events) {
+    }
+
+    /** An alias: bytes {@code [start, end)} and the index of the anchor it names. */
+    record AliasUse(int start, int end, int anchor) {
+    }
+
     private final byte[] source;
     private final List<Chart> charts;
     private final List<Url> urls;
     /** Replaces the whole entries value when every chart is removed (so helm reads {@code entries: {}}). */
     private final Span emptyEntries;
+    private final List<Anchor> anchors;
+    private final List<AliasUse> aliases;
 
     IndexDocument(byte[] source, List<Chart> charts, List<Url> urls, Span emptyEntries) {
+        this(source, charts, urls, emptyEntries, List.of(), List.of());
+    }
+
+    IndexDocument(byte[] source, List<Chart> charts, List<Url> urls, Span emptyEntries, List<Anchor> anchors,
+            List<AliasUse> aliases) {
         this.source = source;
         this.charts = List.copyOf(charts);
         this.urls = List.copyOf(urls);
         this.emptyEntries = emptyEntries;
+        this.anchors = anchors.stream().map(a -> new Anchor(a.name(), a.start(), List.copyOf(a.events()))).toList();
+        this.aliases = List.copyOf(aliases);
     }
 
     /**
@@ -73,7 +105,8 @@ public final class IndexDocument {
         int first = firstNonBlank(source);
         try {
             return first == '{' ? new JsonIndexLocator(source).locate() : new YamlIndexLocator(source).locate();
-        } catch (YAMLException | IllegalStateException | IndexOutOfBoundsException e) {
+        } catch (YAMLException | IllegalStateException | IllegalArgumentException | IndexOutOfBoundsException e) {
+            // IllegalArgumentException: SnakeYAML's scanner lets an escape such as "\U0041F680" (no code point) escape
             throw new IOException(e.getMessage() == null ? e.getClass().getSimpleName() : firstLine(e.getMessage()), e);
         }
     }
@@ -92,7 +125,8 @@ public final class IndexDocument {
 
     /** About what holding this document costs: its bytes and the places located in it. */
     public long retainedBytes() {
-        return 64L + source.length + 96L * urls.size() + 160L * charts.stream().mapToLong(c -> c.versions().size() + 1).sum();
+        return 64L + source.length + 96L * urls.size() + 160L * charts.stream().mapToLong(c -> c.versions().size() + 1).sum()
+                + 48L * aliases.size() + 96L * anchors.stream().mapToLong(a -> a.events().size()).sum();
     }
 
     /** How many URL scalars the document holds (for sizing, and tests). */
@@ -142,26 +176,27 @@ public final class IndexDocument {
             cuts.sort((a, b) -> Integer.compare(a.start(), b.start()));
         }
         List<Span> splices = new ArrayList<>(cuts);
-        int rewritten = 0;
+        int[] rewritten = {0};
+        Set<Integer> written = cuts.isEmpty() ? Set.of() : writeOrphanedAliases(cuts, rewrite, splices, rewritten);
         int next = 0;
         for (Url url : urls) { // in document order, like the cuts: one sweep finds those cut away
             while (next < cuts.size() && cuts.get(next).end() <= url.start()) {
                 next++;
             }
-            if (next < cuts.size() && url.start() >= cuts.get(next).start()) {
+            if (next < cuts.size() && url.start() >= cuts.get(next).start() || written.contains(url.start())) {
                 continue;
             }
             String changed = rewrite.apply(url.value());
             if (!changed.equals(url.value())) {
                 splices.add(replacement(url, changed));
-                rewritten++;
+                rewritten[0]++;
             }
         }
         if (splices.isEmpty()) {
             return new View(source, 0, 0);
         }
         splices.sort((a, b) -> Integer.compare(a.start(), b.start()));
-        ByteArrayOutputStream out = new ByteArrayOutputStream(source.length + rewritten * 32);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(source.length + rewritten[0] * 32);
         int at = 0;
         for (Span splice : splices) {
             if (splice.start() < at) {
@@ -174,7 +209,191 @@ public final class IndexDocument {
             at = splice.end();
         }
         out.write(source, at, source.length - at);
-        return new View(out.toByteArray(), rewritten, removed);
+        return new View(out.toByteArray(), rewritten[0], removed);
+    }
+
+    /**
+     * An alias that stays while the node it names is cut out (a removed version held the anchor) would leave the
+     * view unreadable ("unknown anchor"): such an alias is replaced by the node itself, written in flow style on
+     * one line, its chart URLs rewritten like the others. Returns where the replaced aliases start.
+     */
+    private Set<Integer> writeOrphanedAliases(List<Span> cuts, UnaryOperator<String> rewrite, List<Span> splices, int[] rewritten) {
+        Set<Integer> written = new HashSet<>();
+        Set<Integer> urlStarts = null;
+        int[] budget = {Math.max(100_000, source.length)};
+        for (AliasUse alias : aliases) {
+            if (!inside(cuts, anchors.get(alias.anchor()).start()) || inside(cuts, alias.start())) {
+                continue;
+            }
+            if (urlStarts == null) {
+                urlStarts = new HashSet<>();
+                for (Url url : urls) {
+                    urlStarts.add(url.start());
+                }
+            }
+            List<Event> events = new ArrayList<>();
+            expand(alias.anchor(), urlStarts.contains(alias.start()), alias.start(), cuts, rewrite, urlStarts, events,
+                    new ArrayDeque<>(), rewritten, budget);
+            splices.add(new Span(alias.start(), alias.end(), flow(events)));
+            written.add(alias.start());
+        }
+        return written;
+    }
+
+    /** The events of anchor {@code index}, without anchors; an alias inside it stays unless its own anchor is gone. */
+    private void expand(int index, boolean rewriteRoot, int at, List<Span> cuts, UnaryOperator<String> rewrite,
+            Set<Integer> urlStarts, List<Event> out, Deque<Integer> open, int[] rewritten, int[] budget) {
+        if (open.contains(index)) {
+            throw new IllegalStateException("a recursive anchor (&" + anchors.get(index).name() + ") is cut out of the index but used");
+        }
+        open.push(index);
+        List<Located> events = anchors.get(index).events();
+        for (Located located : events) {
+            if (--budget[0] < 0) {
+                throw new IllegalStateException("the anchors cut out of the index expand past " + Math.max(100_000, source.length) + " nodes");
+            }
+            Event event = located.event();
+            if (event instanceof AliasEvent alias) {
+                Anchor named = anchors.get(located.anchor());
+                if (inside(cuts, named.start()) || activeAnchor(named.name(), at) != located.anchor()) {
+                    expand(located.anchor(), false, at, cuts, rewrite, urlStarts, out, open, rewritten, budget);
+                } else {
+                    out.add(new AliasEvent(alias.getAnchor(), null, null));
+                }
+            } else if (event instanceof ScalarEvent scalar) {
+                String value = scalar.getValue();
+                if (urlStarts.contains(located.start()) || (rewriteRoot && events.size() == 1)) {
+                    String changed = rewrite.apply(value);
+                    if (!changed.equals(value)) {
+                        value = changed;
+                        rewritten[0]++;
+                    }
+                }
+                out.add(new ScalarEvent(null, scalar.getTag(), scalar.getImplicit(), value, null, null, scalar.getScalarStyle()));
+            } else if (event instanceof MappingStartEvent mapping) {
+                out.add(new MappingStartEvent(null, mapping.getTag(), mapping.getImplicit(), null, null, DumperOptions.FlowStyle.FLOW));
+            } else if (event instanceof SequenceStartEvent sequence) {
+                out.add(new SequenceStartEvent(null, sequence.getTag(), sequence.getImplicit(), null, null, DumperOptions.FlowStyle.FLOW));
+            } else {
+                out.add(event);
+            }
+        }
+        open.pop();
+    }
+
+    /** The anchor of that name in force at byte {@code at} (a later anchor of the same name replaces an earlier one). */
+    private int activeAnchor(String name, int at) {
+        int active = -1;
+        for (int i = 0; i < anchors.size() && anchors.get(i).start() < at; i++) {
+            if (anchors.get(i).name().equals(name)) {
+                active = i;
+            }
+        }
+        return active;
+    }
+
+    /**
+     * Events of one node written as YAML on one line, in flow style: a plain scalar stays plain where flow allows it
+     * (so {@code 1.0} stays a number and {@code ~} null), any other is double-quoted (it was a string), an explicit
+     * tag is kept verbatim.
+     */
+    private static byte[] flow(List<Event> node) {
+        StringBuilder out = new StringBuilder();
+        Deque<int[]> open = new ArrayDeque<>(); // per collection: {1 for a mapping, items written}
+        for (Event event : node) {
+            if (event.is(Event.ID.MappingEnd) || event.is(Event.ID.SequenceEnd)) {
+                out.append(open.pop()[0] == 1 ? '}' : ']');
+                continue;
+            }
+            int[] parent = open.peek();
+            boolean key = false;
+            if (parent != null) {
+                key = parent[0] == 1 && parent[1] % 2 == 0;
+                out.append(parent[1] == 0 ? "" : parent[0] == 1 && !key ? ": " : ", ");
+                parent[1]++;
+            }
+            if (event instanceof AliasEvent alias) {
+                out.append('*').append(alias.getAnchor()).append(key ? " " : "");
+            } else if (event instanceof ScalarEvent scalar) {
+                out.append(scalar(scalar));
+            } else if (event instanceof CollectionStartEvent collection) {
+                boolean mapping = event instanceof MappingStartEvent;
+                out.append(key ? "? " : "");
+                if (collection.getTag() != null && !collection.getImplicit()) {
+                    out.append("!<").append(collection.getTag()).append("> ");
+                }
+                out.append(mapping ? '{' : '[');
+                open.push(new int[] {mapping ? 1 : 0, 0});
+            }
+        }
+        return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String scalar(ScalarEvent scalar) {
+        String value = scalar.getValue();
+        String tag = scalar.getTag();
+        if (tag == null && scalar.getScalarStyle() == DumperOptions.ScalarStyle.PLAIN) {
+            return value.isEmpty() ? "~" : plainInFlow(value) ? value : quoted(value);
+        }
+        return tag == null || tag.equals("!") ? quoted(value) : "!<" + tag + "> " + quoted(value);
+    }
+
+    /** Whether {@code value}, written plain inside a flow collection, reads back as the same characters. */
+    private static boolean plainInFlow(String value) {
+        char first = value.charAt(0);
+        if ("?:,[]{}#&*!|>'\"%@`".indexOf(first) >= 0 || (first == '-' && (value.length() == 1 || value.charAt(1) == ' '))
+                || value.startsWith(" ") || value.endsWith(" ") || value.endsWith(":") || value.contains(": ") || value.contains(" #")) {
+            return false;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 || c == 0xfeff || c >= 0xfffe
+                    || Character.isSurrogate(c) || ",?[]{}".indexOf(c) >= 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A YAML double-quoted scalar: every character that is not printable, or breaks a line, escaped. */
+    private static String quoted(String value) {
+        StringBuilder out = new StringBuilder(value.length() + 2).append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1));
+            if (pair) {
+                out.append(c).append(value.charAt(++i));
+            } else if (c == '"' || c == '\\') {
+                out.append('\\').append(c);
+            } else if (c == '\n' || c == '\t') {
+                out.append(c == '\n' ? "\\n" : "\\t");
+            } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+                out.append(String.format("\\x%02x", (int) c));
+            } else if (c == 0x2028 || c == 0x2029 || c == 0xfeff || c >= 0xfffe || Character.isSurrogate(c)) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.append('"').toString();
+    }
+
+    /** Whether byte {@code at} lies in one of {@code cuts} (sorted by start, not overlapping). */
+    private static boolean inside(List<Span> cuts, int at) {
+        int low = 0;
+        int high = cuts.size() - 1;
+        while (low <= high) {
+            int mid = (low + high) >>> 1;
+            Span cut = cuts.get(mid);
+            if (at < cut.start()) {
+                high = mid - 1;
+            } else if (at >= cut.end()) {
+                low = mid + 1;
+            } else {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -296,7 +515,8 @@ public final class IndexDocument {
         }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
-            if (c < 0x20 || c == 0x7f || (flow && ",[]{}".indexOf(c) >= 0)) {
+            // in a flow collection a plain scalar also ends at '?' (SnakeYAML and libyaml, hence helm)
+            if (c < 0x20 || c == 0x7f || (flow && ",?[]{}".indexOf(c) >= 0)) {
                 return false;
             }
         }
@@ -326,19 +546,56 @@ public final class IndexDocument {
         while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
             i--;
         }
-        return i == 0 || s[i - 1] == '\n' ? i : at;
+        return i == 0 || breakEndingAt(s, i) > 0 ? i : at;
     }
 
-    /** Just past the line break that ends the line holding {@code at - 1} (or the end of the document). */
+    /**
+     * Just past the line break that ends the line holding {@code at - 1} (or the end of the document). A line
+     * break is what YAML 1.1 reads as one, as SnakeYAML and libyaml (helm) do: CR LF, LF, a lone CR, NEL, LS, PS.
+     */
     static int lineEnd(byte[] s, int at) {
-        if (at > 0 && s[at - 1] == '\n') {
+        if (breakEndingAt(s, at) > 0) {
             return at;
         }
-        int i = at;
-        while (i < s.length && s[i] != '\n') {
-            i++;
+        for (int i = at; i < s.length; i++) {
+            int length = breakStartingAt(s, i);
+            if (length > 0) {
+                return i + length;
+            }
         }
-        return Math.min(s.length, i + 1);
+        return s.length;
+    }
+
+    /** The length of the line break that ends just before {@code end}, or 0. */
+    static int breakEndingAt(byte[] s, int end) {
+        if (end >= 2 && s[end - 2] == '\r' && s[end - 1] == '\n') {
+            return 2;
+        }
+        if (end >= 1 && s[end - 1] == '\r') {
+            return end < s.length && s[end] == '\n' ? 0 : 1; // between CR and LF is inside the break
+        }
+        if (end >= 1 && s[end - 1] == '\n') {
+            return 1;
+        }
+        if (end >= 2 && (s[end - 2] & 0xff) == 0xc2 && (s[end - 1] & 0xff) == 0x85) {
+            return 2;
+        }
+        return end >= 3 && breakStartingAt(s, end - 3) == 3 ? 3 : 0;
+    }
+
+    /** The length of the line break that starts at {@code i}, or 0. */
+    private static int breakStartingAt(byte[] s, int i) {
+        int b = s[i] & 0xff;
+        if (b == '\n') {
+            return 1;
+        }
+        if (b == '\r') {
+            return i + 1 < s.length && s[i + 1] == '\n' ? 2 : 1;
+        }
+        if (b == 0xc2 && i + 1 < s.length && (s[i + 1] & 0xff) == 0x85) {
+            return 2;
+        }
+        return b == 0xe2 && i + 2 < s.length && (s[i + 1] & 0xff) == 0x80 && ((s[i + 2] & 0xff) == 0xa8 || (s[i + 2] & 0xff) == 0xa9) ? 3 : 0;
     }
 
     static boolean isBlank(byte b) {

@@ -4,8 +4,11 @@ import static io.chartgate.helm.IndexDocument.isBlank;
 import static io.chartgate.helm.IndexDocument.lineEnd;
 import static io.chartgate.helm.IndexDocument.lineStart;
 
+import io.chartgate.helm.IndexDocument.AliasUse;
+import io.chartgate.helm.IndexDocument.Anchor;
 import io.chartgate.helm.IndexDocument.Chart;
 import io.chartgate.helm.IndexDocument.Extent;
+import io.chartgate.helm.IndexDocument.Located;
 import io.chartgate.helm.IndexDocument.Span;
 import io.chartgate.helm.IndexDocument.Style;
 import io.chartgate.helm.IndexDocument.Url;
@@ -18,6 +21,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -32,6 +36,7 @@ import org.yaml.snakeyaml.events.AliasEvent;
 import org.yaml.snakeyaml.events.CollectionStartEvent;
 import org.yaml.snakeyaml.events.Event;
 import org.yaml.snakeyaml.events.MappingStartEvent;
+import org.yaml.snakeyaml.events.NodeEvent;
 import org.yaml.snakeyaml.events.ScalarEvent;
 
 /** Finds the places in a YAML index: a walk over SnakeYAML's parse events with a stack of what holds what. */
@@ -75,6 +80,12 @@ final class YamlIndexLocator {
     private int lastEnd;
     private int entriesColon = -1;
     private Span emptyEntries;
+    /** Every anchored node with its events, and every alias: a view that cuts an anchor out writes it at its aliases. */
+    private final List<Anchor> anchors = new ArrayList<>();
+    private final List<AliasUse> aliasUses = new ArrayList<>();
+    private final Map<String, Integer> anchorIndex = new HashMap<>();
+    /** The anchored collections being read: {anchor index, nesting depth}. */
+    private final List<int[]> capturing = new ArrayList<>();
 
     YamlIndexLocator(byte[] s) {
         this.s = s;
@@ -95,7 +106,38 @@ final class YamlIndexLocator {
             }
             on(event);
         }
-        return new IndexDocument(s, charts, urls, emptyEntries);
+        return new IndexDocument(s, charts, urls, emptyEntries, anchors, aliasUses);
+    }
+
+    /** Records anchored nodes' events (scalars with their byte offsets) and where each alias is and names. */
+    private void capture(Event event) {
+        boolean scalar = event instanceof ScalarEvent;
+        Integer aliased = event instanceof AliasEvent alias ? anchorIndex.get(alias.getAnchor()) : null;
+        int start = scalar || aliased != null || !capturing.isEmpty()
+                || (event instanceof NodeEvent node && node.getAnchor() != null) ? at(event.getStartMark()) : -1;
+        if (!capturing.isEmpty()) {
+            Located located = new Located(event, start, aliased == null ? -1 : aliased);
+            for (int i = capturing.size() - 1; i >= 0; i--) {
+                int[] open = capturing.get(i);
+                anchors.get(open[0]).events().add(located);
+                open[1] += event instanceof CollectionStartEvent ? 1
+                        : event.is(Event.ID.MappingEnd) || event.is(Event.ID.SequenceEnd) ? -1 : 0;
+                if (open[1] == 0) {
+                    capturing.remove(i);
+                }
+            }
+        }
+        if (aliased != null) {
+            aliasUses.add(new AliasUse(start, at(event.getEndMark()), aliased));
+        } else if (event instanceof NodeEvent node && node.getAnchor() != null) {
+            anchorIndex.put(node.getAnchor(), anchors.size());
+            List<Located> events = new ArrayList<>();
+            events.add(new Located(event, start, -1));
+            anchors.add(new Anchor(node.getAnchor(), start, events));
+            if (event instanceof CollectionStartEvent) {
+                capturing.add(new int[] {anchors.size() - 1, 1});
+            }
+        }
     }
 
     private int at(Mark mark) {
@@ -103,6 +145,7 @@ final class YamlIndexLocator {
     }
 
     private void on(Event event) {
+        capture(event);
         if (event instanceof ScalarEvent scalar) {
             scalar(scalar);
         } else if (event instanceof AliasEvent alias) {
@@ -256,9 +299,10 @@ final class YamlIndexLocator {
                 emptyEntries = new Span(frame.start, end, "{}".getBytes(StandardCharsets.US_ASCII));
             } else if (entriesColon >= 0) {
                 int lineEnd = lineEnd(s, contentEnd);
-                String lineBreak = lineEnd >= 2 && s[lineEnd - 2] == '\r' ? "\r\n" : lineEnd > 0 && s[lineEnd - 1] == '\n' ? "\n" : "";
-                byte[] replacement = (": {}" + lineBreak).getBytes(StandardCharsets.US_ASCII);
-                emptyEntries = new Span(entriesColon, lineEnd, lineBreak.isEmpty() ? empty : replacement);
+                int lineBreak = IndexDocument.breakEndingAt(s, lineEnd); // the upstream's own: CR LF, LF, CR, NEL, LS or PS
+                byte[] replacement = Arrays.copyOf(empty, empty.length + lineBreak);
+                System.arraycopy(s, lineEnd - lineBreak, replacement, empty.length, lineBreak);
+                emptyEntries = new Span(entriesColon, lineEnd, replacement);
             }
         }
         lastEnd = Math.max(lastEnd, frame.flow ? end : contentEnd);
@@ -318,8 +362,8 @@ final class YamlIndexLocator {
     }
 
     /**
-     * SnakeYAML marks count code points; splices need bytes. Marks arrive in document order, so the conversion
-     * walks forward from the last answer (starting over only when asked for an earlier one).
+     * SnakeYAML marks count code points; splices need bytes. Marks arrive nearly in document order, so the
+     * conversion walks from the last answer, forward or back (the input is valid UTF-8: the reader checked it).
      */
     private static final class ByteOffsets {
         private final byte[] s;
@@ -331,9 +375,12 @@ final class YamlIndexLocator {
         }
 
         int of(int target) {
-            if (target < codePoint) {
-                codePoint = 0;
-                offset = 0;
+            while (codePoint > target && offset > 0) { // back over one code point: its lead byte and continuations
+                offset--;
+                while (offset > 0 && (s[offset] & 0xc0) == 0x80) {
+                    offset--;
+                }
+                codePoint--;
             }
             while (codePoint < target && offset < s.length) {
                 int b = s[offset] & 0xff;

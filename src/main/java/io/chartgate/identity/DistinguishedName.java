@@ -61,6 +61,11 @@ public record DistinguishedName(List<Rdn> rdns, String rfc4514) {
         RDN[] certificateOrder = new RDN[parsed.length];
         for (int i = 0; i < parsed.length; i++) {
             certificateOrder[parsed.length - 1 - i] = parsed[i];
+            for (AttributeTypeAndValue tv : parsed[i].getTypesAndValues()) {
+                if (tv.getValue() == null) { // Bouncy Castle leaves a "#" value that is not hex without a value
+                    throw new IllegalArgumentException("not a distinguished name: the value of " + tv.getType() + " is not a valid #hex encoding");
+                }
+            }
         }
         return new DistinguishedName(rdns(certificateOrder), rfc4514);
     }

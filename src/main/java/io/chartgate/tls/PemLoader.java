@@ -136,7 +136,7 @@ public final class PemLoader {
             if (o instanceof X509CRLHolder holder) {
                 try {
                     crls.add(converter.getCRL(holder));
-                } catch (CRLException e) {
+                } catch (CRLException | RuntimeException e) { // Bouncy Castle parses lazily: ASN1ParsingException
                     throw new TlsException(file, "holds a damaged CRL (" + e.getMessage() + ")", e);
                 }
             }

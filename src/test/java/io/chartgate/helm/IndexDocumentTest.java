@@ -1,6 +1,7 @@
 package io.chartgate.helm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -240,8 +241,98 @@ class IndexDocumentTest {
                 .contains("[\"a\\\"b\", \"a.tgz\"]"));
     }
 
+    /** Found by IndexRewriterFuzzTest: YAML also breaks lines at a lone CR (and NEL, LS, PS), and so do the cuts. */
+    @ParameterizedTest(name = "[{index}]")
+    @ValueSource(strings = {"\r", "\u0085", "\u2028", "\u2029", "\r\n", "\n"})
+    void everyYamlLineBreakEndsALine(String lineBreak) throws Exception {
+        String index = String.join(lineBreak, "apiVersion: v1", "entries:", "  a:", "  - name: a", "    version: 1.0.0",
+                "    urls: [http://cm:8080/a-1.tgz]", "  - name: a", "    version: 2.0.0", "  b:", "  - name: b",
+                "generated: \"2024-01-01\"", "");
+        IndexDocument document = IndexDocument.parse(bytes(index));
+        String oneCut = text(document.render(GATEWAY, v -> !v.urls().isEmpty()).body());
+        assertEquals(String.join(lineBreak, "apiVersion: v1", "entries:", "  a:", "  - name: a", "    version: 1.0.0",
+                "    urls: [https://gw/m/a-1.tgz]", "generated: \"2024-01-01\"", ""), oneCut);
+        String allCut = text(document.render(GATEWAY, v -> false).body());
+        assertEquals(String.join(lineBreak, "apiVersion: v1", "entries: {}", "generated: \"2024-01-01\"", ""), allCut);
+        assertEquals("2024-01-01", new YAMLMapper().readTree(allCut).get("generated").asText());
+    }
+
+    /** Found by IndexRewriterFuzzTest: in a flow sequence a plain scalar ends at '?', so such a URL is quoted. */
+    @Test
+    void aUrlWithAQueryWrittenInAFlowSequenceIsQuoted() throws Exception {
+        String index = """
+                apiVersion: v1
+                x-chart: &u http://cm:8080/a.tgz?token=1
+                entries:
+                  a:
+                  - name: a
+                    version: 1.0.0
+                    urls: [*u]
+                """;
+        IndexDocument.View view = IndexDocument.parse(bytes(index)).render(GATEWAY, v -> true);
+        assertEquals(index.replace("[*u]", "[\"https://gw/m/a.tgz?token=1\"]"), text(view.body()));
+        assertTrue(IndexDocument.plainSafe("https://gw/m/a.tgz?token=1", false));
+        assertFalse(IndexDocument.plainSafe("https://gw/m/a.tgz?token=1", true));
+    }
+
+    /** Found by IndexRewriterFuzzTest: a cut version held anchors that the versions kept alias. */
+    @Test
+    void aKeptAliasOfAnAnchorInACutVersionIsWrittenOutInFull() throws Exception {
+        String index = """
+                apiVersion: v1
+                entries:
+                  a:
+                  - &v1
+                    name: a
+                    version: 1.0.0
+                    home: &home https://example.org/a
+                    maintainers: &team
+                    - &ana {name: Ana, email: ana@example.org}
+                    - name: Bo
+                    description: &text |
+                      two
+                      lines
+                    digest: &d 0123
+                    urls: &urls
+                    - &url http://cm:8080/a-1.0.0.tgz
+                    - charts/a-1.0.0.tgz
+                  - name: a
+                    version: 1.0.1
+                    home: *home
+                    maintainers: *team
+                    description: *text
+                    digest: *d
+                    urls: *urls
+                  - name: a
+                    version: 1.0.2
+                    maintainers: [{<<: *ana, url: "https://example.org/ana"}]
+                    urls: [*url]
+                  - *v1
+                generated: *d
+                """;
+        IndexDocument document = IndexDocument.parse(bytes(index));
+        IndexDocument.View view = document.render(GATEWAY, v -> v != document.versions().get(0));
+        String served = text(view.body());
+        JsonNode tree = new ObjectMapper().valueToTree(new org.yaml.snakeyaml.Yaml().load(served));
+        JsonNode expected = new ObjectMapper().valueToTree(new org.yaml.snakeyaml.Yaml().load(index));
+        ((com.fasterxml.jackson.databind.node.ArrayNode) expected.at("/entries/a")).remove(0);
+        for (JsonNode version : expected.at("/entries/a")) {
+            com.fasterxml.jackson.databind.node.ArrayNode urls = (com.fasterxml.jackson.databind.node.ArrayNode) version.get("urls");
+            for (int i = 0; i < urls.size(); i++) {
+                urls.set(i, GATEWAY.apply(urls.get(i).asText()));
+            }
+        }
+        assertEquals(expected, tree, served);
+        assertEquals(1, view.removed());
+        assertTrue(served.contains("    home: https://example.org/a\n"), served);
+        assertTrue(served.contains("    description: \"two\\nlines\\n\"\n"), served);
+        assertTrue(served.contains("    urls: [https://gw/m/a-1.0.0.tgz, charts/a-1.0.0.tgz]\n"), served);
+    }
+
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"apiVersion: v1\nentries: [unclosed\n", "{\"apiVersion\": ", "a: 1\n---\nb: 2\n", "x: \"\u0001\"\n"})
+    @ValueSource(strings = {"apiVersion: v1\nentries: [unclosed\n", "{\"apiVersion\": ", "a: 1\n---\nb: 2\n", "x: \"\u0001\"\n",
+        // found by IndexRewriterFuzzTest: SnakeYAML threw IllegalArgumentException for an escape that is no code point
+        "x: \"\\U0041F680\"\n"})
     void aMalformedIndexIsAnIoException(String index) {
         assertThrows(IOException.class, () -> IndexDocument.parse(bytes(index)));
     }
