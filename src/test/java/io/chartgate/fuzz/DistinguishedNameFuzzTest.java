@@ -140,7 +140,7 @@ class DistinguishedNameFuzzTest {
         }
         ClientIdentity identity;
         try {
-            identity = IdentityExtractor.fromCertificate(certificate);
+            identity = IdentityExtractor.fromCertificate(certificate, null);
         } catch (IllegalArgumentException unreadableSans) {
             return;
         }
