@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chartgate.testing.GatewayHarness;
 import io.chartgate.testing.HelmCli;
+import io.chartgate.testing.PgpKeys;
 import io.chartgate.testing.RegistryServer;
 import io.chartgate.testing.TestPki;
 import io.vertx.core.json.JsonArray;
@@ -207,6 +208,31 @@ class OciIndexIT {
         HelmCli.Result pull = helm.run(pulled, "pull", "gw/demo");
         assertTrue(pull.ok(), pull::toString);
         assertEquals(sha256(chart("demo", version)), sha256(pulled.resolve("demo-" + version + ".tgz")));
+    }
+
+    @Order(6)
+    @ParameterizedTest(name = "helm {0}")
+    @ValueSource(strings = {"3", "4"})
+    void aSignedChartsProvenanceIsServedNextToItAndVerifies(String major) throws Exception {
+        PgpKeys signer = PgpKeys.create(dir.resolve("pgp-" + major), "Chart Signer");
+        HelmCli helm = HelmCli.of(major, dir.resolve("home-signed-" + major));
+        String version = major.equals("3") ? "0.4.0" : "0.5.0";
+        Path signed = Files.createDirectories(dir.resolve("signed-" + major));
+        HelmCli.Result sign = helm.run(charts, "package", "other", "--version", version, "--sign", "--key", "Chart Signer",
+                "--keyring", signer.secretKeyring().toString(), "-d", signed.toString());
+        assertTrue(sign.ok(), sign::toString);
+        Path chart = signed.resolve("other-" + version + ".tgz");
+        assertTrue(Files.exists(signed.resolve("other-" + version + ".tgz.prov")));
+        HelmCli.Result push = helm.run(dir, tls(admin, "push", chart.toString(), oci("charts/team-b")));
+        assertTrue(push.ok(), push::toString);
+        assertTrue(helm.run(dir, tls(readerB, "repo", "add", "gw", repoUrl())).ok());
+        Path pulled = Files.createDirectories(dir.resolve("pulled-signed-" + major));
+        HelmCli.Result pull = helm.run(pulled, "pull", "gw/other", "--version", version, "--verify", "--keyring",
+                signer.publicKeyring().toString());
+        assertTrue(pull.ok() && pull.output().contains("Signed by: Chart Signer"), pull::toString);
+        assertEquals(sha256(chart), sha256(pulled.resolve("other-" + version + ".tgz")));
+        assertEquals(Files.readString(signed.resolve("other-" + version + ".tgz.prov")),
+                Files.readString(pulled.resolve("other-" + version + ".tgz.prov")));
     }
 
     @Order(5)
