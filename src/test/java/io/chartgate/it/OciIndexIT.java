@@ -86,7 +86,7 @@ class OciIndexIT {
             assertTrue(helm.run(charts, "create", name).ok());
         }
         for (String[] chart : List.of(new String[] {"demo", "0.1.0"}, new String[] {"other", "0.1.0"},
-                new String[] {"demo", "0.2.0"}, new String[] {"demo", "0.3.0"})) {
+                new String[] {"demo", "0.2.0"}, new String[] {"demo", "0.3.0"}, new String[] {"demo", "0.6.0"})) {
             HelmCli.Result packaged = helm.run(charts, "package", chart[0], "--version", chart[1]);
             assertTrue(packaged.ok(), packaged::toString);
         }
@@ -233,6 +233,50 @@ class OciIndexIT {
         assertEquals(sha256(chart), sha256(pulled.resolve("other-" + version + ".tgz")));
         assertEquals(Files.readString(signed.resolve("other-" + version + ".tgz.prov")),
                 Files.readString(pulled.resolve("other-" + version + ".tgz.prov")));
+    }
+
+    @Order(7)
+    @Test
+    void aPushStraightToTheRegistryShowsAfterTheRevalidateIntervalAndAnUnchangedListingReadsNoManifest() throws Exception {
+        try (GatewayHarness quick = GatewayHarness.start(Files.createDirectories(dir.resolve("quick")), """
+                server:
+                  host: %s
+                  port: 0
+                  tls: { certFile: %s, keyFile: %s, clientCaFile: %s }
+                  limits: { indexRevalidateMillis: 200 }
+                admin: { port: 0 }
+                routes:
+                  - { name: registry, prefix: /v2, upstream: { type: oci, url: "%s" } }
+                policy:
+                  rules:
+                    - { name: admins, match: { ou: admins }, write: ["/v2/**"] }
+                """.formatted(InetAddress.getByName(host).getHostAddress(), dir.resolve("server.crt"),
+                dir.resolve("server.key"), pki.caFile(), registry.url()))) {
+            HttpClient client = TlsClients.http(TlsClients.context(admin, pki.caFile()));
+            HttpRequest index = HttpRequest.newBuilder(URI.create(quick.url("/v2/charts/index.yaml"))).build();
+            HttpResponse<String> first = client.send(index, HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, first.statusCode(), first::body);
+            Thread.sleep(400);
+            long manifestsBefore = manifestGets();
+            HttpResponse<String> unchanged = client.send(index, HttpResponse.BodyHandlers.ofString());
+            assertEquals(first.body(), unchanged.body());
+            assertEquals(manifestsBefore, manifestGets(), "a revalidation of an unchanged listing read manifests");
+
+            // around the gateway: only the revalidation can show it
+            HelmCli helm = HelmCli.of("4", dir.resolve("home-direct"));
+            HelmCli.Result push = helm.run(dir, "push", chart("demo", "0.6.0").toString(),
+                    "oci://" + registry.url().substring("http://".length()) + "/charts/team-z", "--plain-http");
+            assertTrue(push.ok(), push::toString);
+            Thread.sleep(400);
+            HttpResponse<String> changed = client.send(index, HttpResponse.BodyHandlers.ofString());
+            JsonArray demo = new JsonObject(changed.body()).getJsonObject("entries").getJsonArray("demo");
+            assertTrue(demo.stream().anyMatch(v -> ((JsonObject) v).getString("version").equals("0.6.0")
+                    && ((JsonObject) v).getJsonArray("urls").getString(0).startsWith("team-z/demo/")), changed::body);
+        }
+    }
+
+    private static long manifestGets() {
+        return registry.received().stream().filter(r -> r.method().equals("GET") && r.path().contains("/manifests/")).count();
     }
 
     @Order(5)
