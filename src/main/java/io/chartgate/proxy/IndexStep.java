@@ -42,10 +42,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -229,7 +231,7 @@ public final class IndexStep {
             return Future.failedFuture(BoundedBody.overloaded());
         }
         Predicate<IndexDocument.Version> keep = grants == null ? version -> true
-                : ociRoute != null ? version -> pullable(version, rewriter, gatewayPath, grants, ociRoute)
+                : ociRoute != null ? firstPullable(rewriter, gatewayPath, grants, ociRoute)
                 : version -> readable(version, rewriter, gatewayPath, grants);
         return offLoopIfLarge(size, () -> {
             try {
@@ -267,6 +269,22 @@ public final class IndexStep {
      * chart file of the OCI grammar on the same route, in a repository the caller may READ (or WRITE, which
      * implies it). Anything else is not listed.
      */
+    /**
+     * The versions of an index made from a registry that a caller's view keeps: those it may pull, and of a chart
+     * version several repositories hold (the same chart file name), only the first. Stateful: one per render.
+     */
+    private Predicate<IndexDocument.Version> firstPullable(IndexRewriter rewriter, String gatewayPath, Policy.Grants grants,
+            String route) {
+        Set<String> kept = new HashSet<>();
+        return version -> {
+            if (!pullable(version, rewriter, gatewayPath, grants, route)) {
+                return false;
+            }
+            String url = version.urls().get(0);
+            return kept.add(version.chart() + "\n" + url.substring(url.lastIndexOf('/') + 1));
+        };
+    }
+
     private boolean pullable(IndexDocument.Version version, IndexRewriter rewriter, String gatewayPath,
             Policy.Grants grants, String route) {
         for (String url : version.urls()) {

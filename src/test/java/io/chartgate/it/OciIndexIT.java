@@ -275,6 +275,30 @@ class OciIndexIT {
         }
     }
 
+    @Order(8)
+    @Test
+    void aChartVersionInTwoRepositoriesIsListedOncePerCallerFromOneItMayPull() throws Exception {
+        HelmCli helm = HelmCli.of("4", dir.resolve("home-twice"));
+        HelmCli.Result push = helm.run(dir, tls(admin, "push", chart("demo", "0.1.0").toString(), oci("charts/team-b")));
+        assertTrue(push.ok(), push::toString);
+        assertEquals(List.of("team-a/demo/"), urlsOf(index(readerA), "0.1.0"));
+        assertEquals(List.of("team-b/demo/"), urlsOf(index(readerB), "0.1.0"));
+        assertEquals(List.of("team-a/demo/"), urlsOf(index(admin), "0.1.0"));
+    }
+
+    /** The repository part of the URLs of every {@code demo} entry of {@code version}. */
+    private static List<String> urlsOf(JsonObject entries, String version) {
+        List<String> found = new ArrayList<>();
+        for (Object entry : entries.getJsonArray("demo", new JsonArray())) {
+            JsonObject v = (JsonObject) entry;
+            if (v.getString("version").equals(version)) {
+                String url = v.getJsonArray("urls").getString(0);
+                found.add(url.substring(0, url.indexOf("_chart/")));
+            }
+        }
+        return found;
+    }
+
     private static long manifestGets() {
         return registry.received().stream().filter(r -> r.method().equals("GET") && r.path().contains("/manifests/")).count();
     }

@@ -11,7 +11,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +26,9 @@ import java.util.regex.Pattern;
  * metadata helm stores as {@code application/vnd.cncf.helm.config.v1+json}) and its chart layer's digest. Each
  * entry's URL is relative to the index, {@code <repository below the namespace>/_chart/<manifest digest>/<name>-<version>.tgz},
  * which the gateway serves from the chart layer; its {@code digest} is the layer's, the SHA-256 of the .tgz.
- * Manifests that are not charts are left out. The document is JSON, which is YAML to every index reader.
+ * Manifests that are not charts are left out. A chart version held by several repositories is listed for each,
+ * in repository name order; each caller's view keeps the first it may pull. The document is JSON, which is YAML to
+ * every index reader.
  *
  * <p>The listing (repositories and tags) is the index's validator: a revalidation lists them again and answers
  * "not modified" when they are the same, so only new manifests are read. What a manifest digest holds never
@@ -103,7 +104,7 @@ final class RegistryIndex {
             List<String[]> versions = new ArrayList<>();
             listing.forEach((repository, tags) -> tags.forEach(tag -> versions.add(new String[] {repository, tag})));
             Map<String, JsonArray> entries = new TreeMap<>();
-            return build(versions, 0, namespace, entries, new HashSet<>()).compose(v -> {
+            return build(versions, 0, namespace, entries).compose(v -> {
                 JsonObject index = new JsonObject().put("apiVersion", "v1").put("entries", new JsonObject(new LinkedHashMap<>(entries)));
                 byte[] body = index.encodePrettily().getBytes(StandardCharsets.UTF_8);
                 if (body.length > request.maxBytes()) {
@@ -178,8 +179,7 @@ final class RegistryIndex {
     }
 
     /** Adds each tag's chart to {@code entries}, one after the other (the registry is not flooded). */
-    private Future<Void> build(List<String[]> versions, int at, String namespace, Map<String, JsonArray> entries,
-            Set<String> seen) {
+    private Future<Void> build(List<String[]> versions, int at, String namespace, Map<String, JsonArray> entries) {
         if (at == versions.size()) {
             return Future.succeededFuture();
         }
@@ -198,12 +198,12 @@ final class RegistryIndex {
                     String digest = "sha256:" + sha256(manifest.body().getBytes());
                     return chart(repository, digest, manifest.body()).map(chart -> {
                         if (chart != null) {
-                            add(entries, seen, namespace, repository, digest, chart);
+                            add(entries, namespace, repository, digest, chart);
                         }
                         return (String[]) null;
                     });
                 })
-                .compose(v -> build(versions, at + 1, namespace, entries, seen));
+                .compose(v -> build(versions, at + 1, namespace, entries));
     }
 
     /** The chart a manifest describes (its config read once per digest), or null when it is not a chart. */
@@ -253,14 +253,10 @@ final class RegistryIndex {
         return null;
     }
 
-    private static void add(Map<String, JsonArray> entries, Set<String> seen, String namespace, String repository,
-            String digest, Chart chart) {
+    private static void add(Map<String, JsonArray> entries, String namespace, String repository, String digest,
+            Chart chart) {
         String name = chart.metadata().getString("name");
         String version = chart.metadata().getString("version");
-        // one entry per chart version: the first repository (in name order) that holds it
-        if (!seen.add(name + "\n" + version)) {
-            return;
-        }
         String below = namespace.isEmpty() ? repository : repository.substring(namespace.length() + 1);
         String file = (name + "-" + version).replaceAll("[^A-Za-z0-9._+-]", "_") + ".tgz";
         JsonObject entry = chart.metadata().copy()
