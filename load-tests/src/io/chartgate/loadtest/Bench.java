@@ -61,6 +61,10 @@ public final class Bench {
         }
     }
 
+    /** Stand-ins in the OCI rows' paths for what the pushed chart's digests make them. */
+    static final String OCI_BLOB = "{oci-blob}";
+    static final String OCI_MANIFEST = "{oci-manifest}";
+
     static final List<Scenario> SCENARIOS = List.of(
             new Scenario("a", "3 KB chart, 32 keep-alive connections", "GET", Fixtures.SMALL_CHART, 32, false, KeyType.ECDSA),
             new Scenario("i", "3 KB index.yaml of 4 charts, URLs rewritten, 32 keep-alive connections", "GET",
@@ -71,10 +75,19 @@ public final class Bench {
             new Scenario("c", "1 MiB chart download", "GET", Fixtures.BIG_CHART, 16, false, KeyType.ECDSA),
             new Scenario("d", "full handshake per request, ECDSA P-256", "GET", Fixtures.SMALL_CHART, 16, true, KeyType.ECDSA),
             new Scenario("e", "1 MiB upload (PUT)", "PUT", Fixtures.UPLOAD, 8, false, KeyType.ECDSA),
+            new Scenario("o-pull", "OCI pull: GET a 3 KB chart layer from a registry (helm pull's blob request),"
+                    + " 32 keep-alive connections", "GET", OCI_BLOB, 32, false, KeyType.ECDSA),
+            new Scenario("o-push", "OCI push: PUT a chart manifest under its tag (helm push's last request),"
+                    + " 8 keep-alive connections", "PUT", OCI_MANIFEST, 8, false, KeyType.ECDSA),
             new Scenario("d-rsa", "full handshake per request, RSA-2048", "GET", Fixtures.SMALL_CHART, 16, true, KeyType.RSA));
 
     /** Table order: the issue's, with the RSA handshake next to the ECDSA one (it runs last: it restarts chartgate). */
-    static final List<String> TABLE_ORDER = List.of("a", "i", "b", "b-filter", "c", "d", "d-rsa", "e");
+    static final List<String> TABLE_ORDER = List.of("a", "i", "b", "b-filter", "c", "d", "d-rsa", "e", "o-pull", "o-push");
+
+
+    static boolean oci(String scenario) {
+        return scenario.startsWith("o-");
+    }
 
     static final List<String> TARGETS = List.of("direct", "nginx", "chartgate");
 
@@ -134,9 +147,17 @@ public final class Bench {
             listeners.add(new Servers.Listener(nginxPorts.get(type), pki.get(type)));
         }
         int directPort = Servers.freePort();
+        // the OCI rows' registry, behind both gateways and direct, on the upstream's core
+        boolean ociRows = options.scenarios.stream().anyMatch(Bench::oci);
+        int registryPort = Servers.freePort();
+        Registry.Pushed pushed = null;
+        if (ociRows) {
+            start(Registry.start(work, registryPort, clientCore));
+            pushed = Registry.push(registryPort, Files.readAllBytes(fixtures.docRoot.resolve(Fixtures.SMALL_CHART.substring(1))));
+        }
         start(Servers.upstreamNginx("upstream", work, fixtures, upstreamPort, clientCore));
         Server direct = start(Servers.upstreamNginx("direct", work, fixtures, directPort, serverCore));
-        Server nginx = start(Servers.mtlsNginx(work, upstreamPort, listeners, serverCore));
+        Server nginx = start(Servers.mtlsNginx(work, upstreamPort, registryPort, listeners, serverCore));
         Map<KeyType, Integer> chartgatePorts = new EnumMap<>(KeyType.class);
         for (KeyType type : KeyType.values()) {
             chartgatePorts.put(type, Servers.freePort());
@@ -163,6 +184,10 @@ public final class Bench {
                             server = direct;
                             port = directPort;
                             tls = null;
+                            if (oci(scenario.id())) {
+                                server = servers.stream().filter(s -> s.name.equals("registry")).findFirst().orElseThrow();
+                                port = registryPort;
+                            }
                         }
                         case "nginx" -> {
                             server = nginx;
@@ -176,7 +201,8 @@ public final class Bench {
                                 }
                                 KeyType keys = scenario.keys();
                                 chartgate = start(Servers.chartgate(work, options.jar, "chartgate-" + keys.name().toLowerCase(),
-                                        chartgatePorts.get(keys), Servers.freePort(), upstreamPort, pki.get(keys),
+                                        chartgatePorts.get(keys), Servers.freePort(), upstreamPort, ociRows ? registryPort : 0,
+                                        pki.get(keys),
                                         options.jvmOptions, serverCore));
                                 chartgateKeys = keys;
                             }
@@ -184,17 +210,31 @@ public final class Bench {
                             port = chartgatePorts.get(scenario.keys());
                         }
                     }
-                    long expected = expectedBytes(scenario, target, fixtures, port, upstreamPort, pki.get(scenario.keys()));
-                    LoadClient.Load load = new LoadClient.Load("127.0.0.1", port, tls, scenario.method(), scenario.path(target),
-                            "PUT".equals(scenario.method()) ? fixtures.uploadBody : null, scenario.connections(),
-                            scenario.handshake(), expected);
+                    LoadClient.Load load;
+                    if (oci(scenario.id())) {
+                        // a pull reads the 3 KB layer; a push's manifest PUT is answered 201 with no body
+                        boolean push = "PUT".equals(scenario.method());
+                        String path = scenario.path(target).replace(OCI_BLOB, pushed.blobPath())
+                                .replace(OCI_MANIFEST, pushed.manifestPath());
+                        load = new LoadClient.Load("127.0.0.1", port, tls, scenario.method(), path,
+                                push ? pushed.manifest() : null, scenario.connections(), false, push ? 0 : Fixtures.SMALL_BYTES,
+                                false, Registry.MANIFEST_TYPE);
+                    } else {
+                        long expected = expectedBytes(scenario, target, fixtures, port, upstreamPort, pki.get(scenario.keys()));
+                        load = new LoadClient.Load("127.0.0.1", port, tls, scenario.method(), scenario.path(target),
+                                "PUT".equals(scenario.method()) ? fixtures.uploadBody : null, scenario.connections(),
+                                scenario.handshake(), expected);
+                    }
                     System.out.printf("  %-8s %-10s ...%n", scenario.id(), target);
                     Server measured = server;
                     LongSupplier cpu = measured::cpuNanos;
                     LoadClient.Result result = client.run(load, options.warmup, options.measure, cpu);
                     rows.add(new Row(scenario, target, result));
-                    if ("PUT".equals(scenario.method())) {
+                    if ("e".equals(scenario.id())) {
                         checkUpload(fixtures, target).ifPresent(problems::add);
+                    }
+                    if ("o-push".equals(scenario.id()) && !pushed.manifestDigest().equals(Registry.tagged(registryPort))) {
+                        problems.add("o-push/" + target + ": the tag no longer points at the pushed manifest");
                     }
                 }
             }

@@ -48,9 +48,18 @@ import org.HdrHistogram.Histogram;
  */
 final class LoadClient implements AutoCloseable {
 
-    /** What to send and how. {@code tls} null means plain HTTP; {@code expectedBytes} -1 means any length. */
+    /**
+     * What to send and how. {@code tls} null means plain HTTP; {@code expectedBytes} -1 means any length;
+     * {@code contentType} is the body's (a chart, {@code application/gzip}, unless said otherwise).
+     */
     record Load(String host, int port, SslContext tls, String method, String path, byte[] body, int connections,
-                boolean handshakeEachRequest, long expectedBytes, boolean slowReader) {
+                boolean handshakeEachRequest, long expectedBytes, boolean slowReader, String contentType) {
+
+        Load(String host, int port, SslContext tls, String method, String path, byte[] body, int connections,
+             boolean handshakeEachRequest, long expectedBytes, boolean slowReader) {
+            this(host, port, tls, method, path, body, connections, handshakeEachRequest, expectedBytes, slowReader,
+                    "application/gzip");
+        }
 
         Load(String host, int port, SslContext tls, String method, String path, byte[] body, int connections,
              boolean handshakeEachRequest, long expectedBytes) {
@@ -162,7 +171,7 @@ final class LoadClient implements AutoCloseable {
             String head = load.method() + " " + load.path() + " HTTP/1.1\r\n"
                     + "host: " + load.host() + ":" + load.port() + "\r\n"
                     + "user-agent: chartgate-load\r\n"
-                    + (load.body() != null ? "content-type: application/gzip\r\ncontent-length: " + body.length + "\r\n" : "")
+                    + (load.body() != null ? "content-type: " + load.contentType() + "\r\ncontent-length: " + body.length + "\r\n" : "")
                     + (load.handshakeEachRequest() ? "connection: close\r\n" : "")
                     + "\r\n";
             requestHead = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(head.getBytes(StandardCharsets.US_ASCII)));

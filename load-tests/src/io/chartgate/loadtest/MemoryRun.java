@@ -45,7 +45,7 @@ final class MemoryRun {
         LoadClient.Result result;
         long streamed;
         try (Server upstream = Servers.upstreamNginx("upstream", work, fixtures, upstreamPort, clientCore);
-             Server gateway = Servers.chartgate(work, options.jar, "chartgate", port, Servers.freePort(), upstreamPort, pki,
+             Server gateway = Servers.chartgate(work, options.jar, "chartgate", port, Servers.freePort(), upstreamPort, 0, pki,
                      options.jvmOptions, serverCore);
              LoadClient client = new LoadClient()) {
             System.out.printf("chartgate JVM options: %s; %d slow downloads of 100 MiB for %d s%n",

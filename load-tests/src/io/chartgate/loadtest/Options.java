@@ -11,7 +11,7 @@ import java.util.List;
 final class Options {
 
     static final String USAGE = """
-            usage: load-tests/run [--quick] [--seconds N] [--warmup N] [--scenarios a,i,b,b-filter,c,d,d-rsa,e]
+            usage: load-tests/run [--quick] [--seconds N] [--warmup N] [--scenarios a,i,b,b-filter,c,d,d-rsa,e,o-pull,o-push]
                                   [--targets direct,nginx,chartgate] [--jvm-opts "OPTIONS"] [--no-pin]
                    load-tests/run --memory [--seconds N] [--jvm-opts "OPTIONS"] [--no-pin]
                    load-tests/run --image IMAGE [--seconds N] [--no-pin]""";
@@ -84,6 +84,11 @@ final class Options {
         if (!missing.isEmpty()) {
             throw new IllegalStateException("missing " + String.join(", ", missing)
                     + "; install with: apt-get install nginx-light openssl curl util-linux (scripts/test.sh does)");
+        }
+        if (options.image == null && !options.memory && options.scenarios.stream().anyMatch(Bench::oci)
+                && !Files.isExecutable(Registry.BINARY)) {
+            throw new IllegalStateException("the OCI rows need docker-registry; install with: apt-get install docker-registry "
+                    + "(scripts/test.sh does), or leave them out with --scenarios");
         }
         if (!Files.isRegularFile(options.jar)) {
             throw new IllegalStateException(options.jar + " is missing; build it with: mvn -DskipTests package");

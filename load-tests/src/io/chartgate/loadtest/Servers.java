@@ -112,14 +112,18 @@ final class Servers {
      * and a buffered access log. It checks that a certificate is valid, not what it may do: nginx has no
      * per-certificate, per-path policy, which chartgate evaluates on every request.
      */
-    static Server mtlsNginx(Path work, int upstreamPort, List<Listener> listeners, Integer core)
+    static Server mtlsNginx(Path work, int upstreamPort, int registryPort, List<Listener> listeners, Integer core)
             throws IOException, InterruptedException {
         StringBuilder servers = new StringBuilder("""
                   upstream charts {
                     server 127.0.0.1:%d;
                     keepalive 64;
                   }
-                """.formatted(upstreamPort));
+                  upstream registry {
+                    server 127.0.0.1:%d;
+                    keepalive 64;
+                  }
+                """.formatted(upstreamPort, registryPort));
         for (Listener listener : listeners) {
             Fixtures.Pki pki = listener.pki();
             servers.append("""
@@ -139,6 +143,15 @@ final class Servers {
                         proxy_set_header X-Forwarded-Client-Cert "Hash=$ssl_client_fingerprint;Subject=\\"$ssl_client_s_dn\\"";
                         location / {
                           proxy_pass http://charts;
+                        }
+                        # the registry recipe (distribution's nginx example): its Host, and the scheme it builds
+                        # its upload Locations with; nginx has no per-repository policy
+                        location /v2/ {
+                          proxy_pass http://registry;
+                          proxy_set_header Connection "";
+                          proxy_set_header Host $http_host;
+                          proxy_set_header X-Forwarded-Proto https;
+                          proxy_set_header X-Forwarded-For $remote_addr;
                         }
                         location ~ index\\.yaml$ {
                           proxy_pass http://charts;
@@ -205,9 +218,10 @@ final class Servers {
      * {@code filterIndex: true}, through which the load client's certificate may read only the charts
      * {@link Fixtures#granted} names, so its index.yaml there is a filtered view. The one rule grants reads of the
      * paths the scenarios fetch ({@code /charts/**} first: a chart's decision matches at the first glob, as it did
-     * with {@code /**}) and writes under {@code /upload/}.
+     * with {@code /**}) and writes under {@code /upload/}. With a {@code registryPort} (above 0), an {@code oci}
+     * route {@code /v2} to the registry of the OCI rows, where the rule grants writes to the bench repository.
      */
-    static Server chartgate(Path work, Path jar, String name, int port, int adminPort, int upstreamPort,
+    static Server chartgate(Path work, Path jar, String name, int port, int adminPort, int upstreamPort, int registryPort,
                             Fixtures.Pki pki, List<String> jvmOptions, Integer core) throws IOException, InterruptedException {
         Path dir = work.resolve(name);
         Files.createDirectories(dir);
@@ -237,15 +251,19 @@ final class Servers {
                       type: http
                       url: http://127.0.0.1:%7$d/
                       filterIndex: true
+                %11$s
                 policy:
                   rules:
                     - name: bench
                       match: { cn: %9$s }
                       read: [%10$s]
-                      write: ["/upload/**"]
+                      write: ["/upload/**", "/v2/%12$s"]
                 """.formatted(port, port, pki.serverCert(), pki.serverKey(), pki.caCert(), adminPort, upstreamPort,
                 Fixtures.FILTERED_PREFIX, Fixtures.CLIENT_CN,
-                String.join(", ", reads.stream().map(glob -> "\"" + glob + "\"").toList()));
+                String.join(", ", reads.stream().map(glob -> "\"" + glob + "\"").toList()),
+                // the OCI rows' registry, when they run (readiness asks every upstream)
+                registryPort <= 0 ? "" : "  - { name: registry, prefix: /v2, upstream: { type: oci, url: \"http://127.0.0.1:"
+                        + registryPort + "\" } }", Registry.REPOSITORY);
         Path conf = dir.resolve("chartgate.yaml");
         Files.writeString(conf, config);
         List<String> command = new ArrayList<>(List.of("java"));
@@ -256,6 +274,12 @@ final class Servers {
                 .redirectOutput(dir.resolve("access.log").toFile()).redirectError(log.toFile()).start();
         Server server = new Server(name, process, log);
         awaitReady(server, adminPort);
+        return server;
+    }
+
+    /** Waits for {@code server} to accept connections on {@code port}, and returns it. */
+    static Server awaitListening(Server server, int port, Path log) throws IOException, InterruptedException {
+        awaitPort(server, port, log);
         return server;
     }
 

@@ -195,6 +195,15 @@ final class PolicyExplainCommand implements Callable<Integer> {
             out.println("decision     ALLOWED: /v2/ answers any authenticated caller");
             return ALLOWED;
         }
+        if (oci.endpoint() == OciRequest.Endpoint.INDEX) {
+            if (identity.isAnonymous()) {
+                return decide(out, "401 UNAUTHORIZED: the index answers authenticated callers");
+            }
+            out.println("decision     ALLOWED: the index made from the registry answers any authenticated caller and "
+                    + "lists only the repositories" + (oci.repository() == null ? "" : " under " + oci.repository())
+                    + " it may pull");
+            return ALLOWED;
+        }
         if (oci.endpoint() == OciRequest.Endpoint.CATALOG) {
             return decide(out, "403 DENIED: chartgate does not list the registry's repositories (_catalog)");
         }

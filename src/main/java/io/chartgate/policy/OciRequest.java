@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * request to one repository is judged alike, whatever it asks of it. Pure; no I/O.
  *
  * @param endpoint what is asked for
- * @param repository the repository name ({@code charts/team-a/demo}); null for the ping and the catalog
+ * @param repository the repository name ({@code charts/team-a/demo}); for the index, the namespace it lists (null
+ *     for all); null for the ping and the catalog
  * @param access READ (pull) or WRITE (push, delete); null for the ping and the catalog, which no grant covers
  */
 public record OciRequest(Endpoint endpoint, String repository, Access access) {
@@ -30,7 +31,19 @@ public record OciRequest(Endpoint endpoint, String repository, Access access) {
         /** {@code POST blobs/uploads/} and the session URLs it hands out. */
         UPLOAD,
         TAGS,
-        REFERRERS
+        REFERRERS,
+        /**
+         * {@code GET /v2/[<namespace>/]index.yaml}: a Helm repository index the gateway makes from the registry,
+         * holding only what the caller may pull; any authenticated caller may ask. Not part of the Distribution API:
+         * no repository path ends in {@code index.yaml} without an endpoint after it.
+         */
+        INDEX,
+        /**
+         * {@code GET /v2/<name>/_chart/<manifest digest>/<file>.tgz} (or {@code .tgz.prov}): the chart (provenance)
+         * layer of a manifest, as the synthesized index links it. {@code _chart} is no name component, so the path
+         * cannot be a repository's.
+         */
+        CHART
     }
 
     /** The outcome of {@link #parse}. */
@@ -63,6 +76,9 @@ public record OciRequest(Endpoint endpoint, String repository, Access access) {
     private static final Pattern UPLOAD_SESSION = Pattern.compile("/v2/(" + NAME + ")/blobs/uploads/" + SESSION);
     private static final Pattern TAGS = Pattern.compile("/v2/(" + NAME + ")/tags/list");
     private static final Pattern REFERRERS = Pattern.compile("/v2/(" + NAME + ")/referrers/" + DIGEST);
+    private static final Pattern INDEX_FILE = Pattern.compile("/v2/(?:(" + NAME + ")/)?index\\.yaml");
+    /** The chart file of a synthesized index entry: repository, manifest digest, file name. */
+    private static final Pattern CHART_FILE = Pattern.compile("/v2/(" + NAME + ")/_chart/(sha256:[a-f0-9]{64})/([A-Za-z0-9][A-Za-z0-9._+-]{0,254}\\.tgz(?:\\.prov)?)");
 
     /** The path policy globs are matched against: {@code /v2/<repository>}. */
     public CanonicalPath policyPath() {
@@ -92,6 +108,16 @@ public record OciRequest(Endpoint endpoint, String repository, Access access) {
                     : notAllowed(method, "the catalog");
         }
         Matcher m;
+        if ((m = INDEX_FILE.matcher(p)).matches()) {
+            if (m.group(1) != null && m.group(1).length() > MAX_NAME) {
+                return new Refused(400, "NAME_INVALID", "a repository name is at most " + MAX_NAME + " characters");
+            }
+            return method.equals("GET") || method.equals("HEAD")
+                    ? new Parsed(new OciRequest(Endpoint.INDEX, m.group(1), Access.READ)) : notAllowed(method, "the index");
+        }
+        if ((m = CHART_FILE.matcher(p)).matches()) {
+            return decide(m, Endpoint.CHART, method, "GET HEAD", "");
+        }
         if ((m = MANIFEST.matcher(p)).matches()) {
             return decide(m, Endpoint.MANIFEST, method, "GET HEAD", "PUT DELETE");
         }

@@ -4,6 +4,7 @@ import io.chartgate.config.FileUpstreamConfig;
 import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.IndexOptions;
 import io.chartgate.config.Limits;
+import io.chartgate.config.OciUpstreamConfig;
 import io.chartgate.config.RouteConfig;
 import io.chartgate.config.S3UpstreamConfig;
 import io.chartgate.config.UpstreamConfig;
@@ -15,10 +16,12 @@ import io.chartgate.helm.PublicBase;
 import io.chartgate.identity.ClientIdentity;
 import io.chartgate.policy.Access;
 import io.chartgate.policy.CanonicalPath;
+import io.chartgate.policy.OciRequest;
 import io.chartgate.policy.Policy;
 import io.chartgate.upstream.BoundedBody;
 import io.chartgate.upstream.IndexFetch;
 import io.chartgate.upstream.ResponseRelay;
+import io.chartgate.upstream.Router;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
@@ -39,10 +42,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -75,6 +80,8 @@ public final class IndexStep {
     private final long maxIndexBytes;
     /** Per route name, what its upstream is (its configuration): routes to the same upstream see each other's writes. */
     private final Map<String, String> upstreamOf;
+    /** Which route a chart URL of an index made from a registry reaches: it is listed only when it is the index's own. */
+    private final Router router;
 
     /**
      * @param bases per route name, the upstream's own URL bases plus its {@code indexUrlPrefixes}
@@ -91,6 +98,7 @@ public final class IndexStep {
         Map<String, String> upstreams = new HashMap<>();
         routes.forEach(route -> upstreams.put(route.name(), origin(route.upstream())));
         this.upstreamOf = Map.copyOf(upstreams);
+        this.router = new Router(routes);
     }
 
     /** Which server a route's requests reach: routes with the same one see each other's writes. */
@@ -102,7 +110,7 @@ public final class IndexStep {
         if (upstream instanceof S3UpstreamConfig s3) {
             return "s3 " + s3.endpoint() + " " + s3.bucket();
         }
-        if (upstream instanceof io.chartgate.config.OciUpstreamConfig oci) {
+        if (upstream instanceof OciUpstreamConfig oci) {
             return "oci " + oci.url();
         }
         return upstream.type() + " " + ((FileUpstreamConfig) upstream).dir();
@@ -145,13 +153,16 @@ public final class IndexStep {
         IndexOptions options = route.upstream().index();
         String base = publicBase.of(request.getHeader(HttpHeaders.HOST));
         IndexCache.Key key = new IndexCache.Key(route.name(), forward.path());
-        Policy.Grants grants = options.filter() ? policy.grants(identity) : null;
+        // an oci route's index is made from the registry, always per caller: it lists only what it may pull
+        boolean oci = route.upstream() instanceof OciUpstreamConfig;
+        Policy.Grants grants = options.filter() || oci ? policy.grants(identity) : null;
         String viewKey = base + "\n" + (grants == null ? "*" : grants.key());
         // the bases map chart URLs to gateway paths for filtering even where they are not rewritten
         IndexRewriter rewriter = new IndexRewriter(bases.getOrDefault(route.name(), List.of()), base, route.prefix());
         return cache.source(key, stale -> load(forward, upstream, stale))
                 .compose(source -> cache.view(key, source, viewKey,
-                        s -> render(key, s, viewKey, rewriter, options.rewriteUrls(), grants, gatewayPath)))
+                        s -> render(key, s, viewKey, rewriter, options.rewriteUrls(), grants, gatewayPath,
+                                oci ? route.name() : null)))
                 .compose(view -> send(request, key, view, atFinish))
                 .recover(cause -> cause instanceof UpstreamAnswer answer ? relay(request, answer.other)
                         : Future.failedFuture(cause));
@@ -208,7 +219,7 @@ public final class IndexStep {
 
     /** One view: URLs pointed at the gateway, and with grants only what they let the caller read. */
     private Future<IndexCache.Rendered> render(IndexCache.Key key, IndexCache.Source source, String viewKey,
-            IndexRewriter rewriter, boolean rewrite, Policy.Grants grants, String gatewayPath) {
+            IndexRewriter rewriter, boolean rewrite, Policy.Grants grants, String gatewayPath, String ociRoute) {
         byte[] read = source.document().source();
         long size = read.length;
         // the source stays counted while it is read, even if the cache drops it meanwhile; the output is reserved
@@ -220,6 +231,7 @@ public final class IndexStep {
             return Future.failedFuture(BoundedBody.overloaded());
         }
         Predicate<IndexDocument.Version> keep = grants == null ? version -> true
+                : ociRoute != null ? firstPullable(rewriter, gatewayPath, grants, ociRoute)
                 : version -> readable(version, rewriter, gatewayPath, grants);
         return offLoopIfLarge(size, () -> {
             try {
@@ -250,6 +262,45 @@ public final class IndexStep {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether the caller may pull every chart URL of a version in an index made from a registry: each must be a
+     * chart file of the OCI grammar on the same route, in a repository the caller may READ (or WRITE, which
+     * implies it). Anything else is not listed.
+     */
+    /**
+     * The versions of an index made from a registry that a caller's view keeps: those it may pull, and of a chart
+     * version several repositories hold (the same chart file name), only the first. Stateful: one per render.
+     */
+    private Predicate<IndexDocument.Version> firstPullable(IndexRewriter rewriter, String gatewayPath, Policy.Grants grants,
+            String route) {
+        Set<String> kept = new HashSet<>();
+        return version -> {
+            if (!pullable(version, rewriter, gatewayPath, grants, route)) {
+                return false;
+            }
+            String url = version.urls().get(0);
+            return kept.add(version.chart() + "\n" + url.substring(url.lastIndexOf('/') + 1));
+        };
+    }
+
+    private boolean pullable(IndexDocument.Version version, IndexRewriter rewriter, String gatewayPath,
+            Policy.Grants grants, String route) {
+        for (String url : version.urls()) {
+            String path = rewriter.gatewayPath(url, gatewayPath);
+            if (path == null || !(CanonicalPath.parse(path) instanceof CanonicalPath.Canonical canonical)
+                    || !(OciRequest.parse("GET", canonical.path()) instanceof OciRequest.Parsed parsed)
+                    || parsed.request().endpoint() != OciRequest.Endpoint.CHART
+                    || !router.route(canonical.path().path()).map(r -> r.name().equals(route)).orElse(false)) {
+                return false;
+            }
+            CanonicalPath repository = parsed.request().policyPath();
+            if (!grants.allows(Access.READ, repository) && !grants.allows(Access.WRITE, repository)) {
+                return false;
+            }
+        }
+        return !version.urls().isEmpty();
     }
 
     private <T> Future<T> offLoopIfLarge(long size, Callable<T> work) {

@@ -57,6 +57,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
     /** The rule name an allowed {@code GET /v2/} carries: no rule grants it, being authenticated does. */
     public static final String OCI_PING_RULE = "(any authenticated caller)";
 
+    /** The rule name an allowed index of an oci route carries: it lists only what the caller may pull. */
+    public static final String OCI_INDEX_RULE = "(any authenticated caller; filtered per repository)";
+
     /** The status logged and counted for a request whose client went away before any response. */
     static final int CLIENT_CLOSED = 499;
 
@@ -263,6 +266,11 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
             decision = exchange.identity.isAnonymous()
                     ? new Decision(false, Access.READ, null, exchange.identity.principal(), exchange.path)
                     : new Decision(true, Access.READ, OCI_PING_RULE, exchange.identity.principal(), exchange.path);
+        } else if (oci != null && oci.endpoint() == OciRequest.Endpoint.INDEX) {
+            // the index made from the registry holds only what the caller may pull: any authenticated caller may ask
+            decision = exchange.identity.isAnonymous()
+                    ? new Decision(false, Access.READ, null, exchange.identity.principal(), exchange.path)
+                    : new Decision(true, Access.READ, OCI_INDEX_RULE, exchange.identity.principal(), exchange.path);
         } else if (oci != null && oci.endpoint() == OciRequest.Endpoint.CATALOG) {
             exchange.decision = new Decision(false, Access.READ, null, exchange.identity.principal(), exchange.path);
             exchange.fail(GatewayError.FORBIDDEN, "chartgate does not list the registry's repositories (_catalog); "
@@ -319,7 +327,8 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         String routeName = exchange.route.name();
         long sent = System.nanoTime();
         // an index file is answered by the index step, mostly from memory: its answers are not the upstream's
-        boolean viaIndexStep = IndexStep.handles(exchange.route, below, request.method());
+        boolean viaIndexStep = oci != null ? oci.endpoint() == OciRequest.Endpoint.INDEX
+                : IndexStep.handles(exchange.route, below, request.method());
         request.response().headersEndHandler(v -> {
             // the response headers are the upstream's unless the gateway answered with an error of its own
             if (!exchange.gatewayAnswered && !viaIndexStep) {

@@ -96,10 +96,13 @@ class PolicyExplainCommandTest {
         CliRunner.Result write = explain("bob.crt", "POST", "/v2/charts/demo/blobs/uploads/?mount=x&from=secret/demo");
         assertEquals(1, write.exitCode(), write::toString);
         assertTrue(write.out().endsWith("decision     DENIED: 403 DENIED: bob may not write /v2/charts/demo\n"), write::toString);
-        CliRunner.Result outside = explain("bob.crt", "GET", "/v2/charts/demo/index.yaml");
+        CliRunner.Result outside = explain("bob.crt", "GET", "/v2/charts/demo/index.json");
         assertEquals(1, outside.exitCode(), outside::toString);
-        assertTrue(outside.out().contains("DENIED: 400 NAME_INVALID: /v2/charts/demo/index.yaml is not an OCI distribution API path"),
+        assertTrue(outside.out().contains("DENIED: 400 NAME_INVALID: /v2/charts/demo/index.json is not an OCI distribution API path"),
                 outside::toString);
+        CliRunner.Result index = explain("bob.crt", "GET", "/v2/charts/index.yaml");
+        assertEquals(0, index.exitCode(), index::toString);
+        assertTrue(index.out().endsWith("lists only the repositories under charts it may pull\n"), index::toString);
     }
 
     @Test

@@ -265,7 +265,7 @@ class OciIT {
         assertEquals(400, encoded.statusCode());
         assertEquals("application/json", encoded.headers().firstValue("Content-Type").orElseThrow());
         assertTrue(new JsonObject(encoded.body()).getJsonArray("errors").getJsonObject(0).getString("code").length() > 0, encoded::body);
-        HttpResponse<String> outside = send(client, "GET", "/v2/charts/team-a/h4/demo/index.yaml");
+        HttpResponse<String> outside = send(client, "GET", "/v2/charts/team-a/h4/demo/index.json");
         assertEquals("NAME_INVALID", code(outside));
         HttpResponse<String> catalog = send(client, "GET", "/v2/_catalog");
         assertEquals(403, catalog.statusCode());

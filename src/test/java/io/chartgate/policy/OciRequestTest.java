@@ -87,7 +87,11 @@ class OciRequestTest {
         "GET,  /v2/Charts/demo/tags/list",
         "GET,  /v2/charts/demo/tags/list/",
         "GET,  /v2/charts/demo/manifests/0.1.0/",
-        "GET,  /v2/charts/demo/index.yaml",
+        "GET,  /v2/charts/demo/index.json",
+        "GET,  /v2/Charts/index.yaml",
+        "GET,  /v2/x/_chart/sha256:abc/x-1.tgz",
+        "GET,  /v2/x/_chart/" + "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/x-1.zip",
+        "GET,  /v2/_chart/" + "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/x-1.tgz",
         "GET,  /v2/charts/demo",
         "GET,  /v2/charts/demo/blobs/sha256:abc",
         "GET,  /v2/charts/demo/blobs/uploads/sha256:abc",
@@ -105,8 +109,25 @@ class OciRequestTest {
         assertEquals("NAME_INVALID", refused.code());
     }
 
+    @Test
+    void theSynthesizedIndexNamesItsNamespaceAndItsChartFilesTheirRepository() {
+        OciRequest all = parsed("GET", "/v2/index.yaml");
+        assertEquals(OciRequest.Endpoint.INDEX, all.endpoint());
+        assertNull(all.repository());
+        assertEquals("charts/team-a", parsed("HEAD", "/v2/charts/team-a/index.yaml").repository());
+        OciRequest chart = parsed("GET", "/v2/charts/team-a/demo/_chart/" + D + "/demo-0.1.0+build.7.tgz");
+        assertEquals(OciRequest.Endpoint.CHART, chart.endpoint());
+        assertEquals("charts/team-a/demo", chart.repository());
+        assertEquals(Access.READ, chart.access());
+        assertEquals(OciRequest.Endpoint.CHART, parsed("HEAD", "/v2/x/_chart/" + D + "/x-1.tgz.prov").endpoint());
+        // a repository may be called index.yaml: its API paths are still the API's
+        assertEquals("x/index.yaml", parsed("GET", "/v2/x/index.yaml/tags/list").repository());
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({
+        "PUT,    /v2/charts/index.yaml",
+        "DELETE, /v2/x/_chart/" + "sha256:" + "0000000000000000000000000000000000000000000000000000000000000000" + "/x-1.tgz",
         "POST,   /v2/x/manifests/1",
         "PATCH,  /v2/x/manifests/1",
         "PUT,    /v2/x/tags/list",

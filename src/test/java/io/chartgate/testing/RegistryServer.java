@@ -68,12 +68,26 @@ public final class RegistryServer implements AutoCloseable {
 
     /** A registry that wants basic credentials {@code user}/{@code password} ({@code htpasswd}, bcrypt). */
     public static RegistryServer start(Path dir, String user, String password) {
+        return start(dir, user, password, null);
+    }
+
+    /**
+     * A registry that wants bearer tokens from {@code realm} for {@code service}, signed by {@code issuer} with a
+     * key whose certificate chains to {@code rootCertBundle} (distribution's {@code auth.token}).
+     */
+    public static RegistryServer startWithTokenAuth(Path dir, String realm, String service, String issuer,
+            Path rootCertBundle) {
+        return start(dir, null, null, "auth: {token: {realm: \"%s\", service: %s, issuer: %s, rootcertbundle: %s}}\n"
+                .formatted(realm, service, issuer, rootCertBundle));
+    }
+
+    private static RegistryServer start(Path dir, String user, String password, String tokenAuth) {
         if (!Files.isExecutable(BINARY)) {
             throw new IllegalStateException(MISSING);
         }
         try {
             Files.createDirectories(dir);
-            String auth = "";
+            String auth = tokenAuth == null ? "" : tokenAuth;
             if (user != null) {
                 byte[] salt = new byte[16];
                 new SecureRandom().nextBytes(salt);

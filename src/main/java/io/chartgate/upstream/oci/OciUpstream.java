@@ -10,14 +10,17 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
 import java.util.ArrayList;
@@ -47,6 +50,7 @@ public final class OciUpstream implements Upstream {
     private final String origin;
     private final String hostHeader;
     private final RegistryCredentials credentials;
+    private final RegistryIndex index;
 
     public OciUpstream(Vertx vertx, OciUpstreamConfig config) {
         this.vertx = vertx;
@@ -69,11 +73,106 @@ public final class OciUpstream implements Upstream {
         }
         this.client = vertx.httpClientBuilder().with(options).with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS)).build();
         this.credentials = new RegistryCredentials(client, URI.create(origin), config.auth(), config.connectTimeoutMs());
+        this.index = new RegistryIndex(get -> small(get, true));
     }
 
     @Override
     public Future<Void> forward(UpstreamRequest upstream) {
+        Matcher chart = RegistryIndex.CHART_FILE.matcher(upstream.path());
+        if (chart.matches()) {
+            return chart(upstream, chart.group(1), chart.group(2), chart.group(3).endsWith(".prov"));
+        }
         return attempt(upstream, upstream.registryScopes(), true);
+    }
+
+    /**
+     * A chart file of the synthesized index: the manifest (by digest, so what the index listed) names the chart
+     * or provenance layer, whose blob is then streamed like any pull. A manifest without one is a 404.
+     */
+    private Future<Void> chart(UpstreamRequest upstream, String repository, String manifestDigest, boolean provenance) {
+        String scope = "repository:" + repository + ":pull";
+        return small(new RegistryIndex.SmallGet("/v2/" + repository + "/manifests/" + manifestDigest,
+                RegistryIndex.MANIFEST_ACCEPT, scope), true).compose(manifest -> {
+                    String layer = null;
+                    if (manifest.status() == 200) {
+                        try {
+                            JsonObject json = new JsonObject(manifest.body());
+                            JsonObject config = json.getJsonObject("config");
+                            if (config != null && RegistryIndex.CONFIG_TYPE.equals(config.getString("mediaType"))) {
+                                layer = RegistryIndex.layer(json, provenance ? RegistryIndex.PROV_TYPE : RegistryIndex.CHART_TYPE);
+                            }
+                        } catch (RuntimeException e) {
+                            layer = null;
+                        }
+                    } else if (manifest.status() != 404) {
+                        return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "status_5xx",
+                                "the registry answered " + manifest.status() + " to the chart's manifest"));
+                    }
+                    if (layer == null || !layer.matches("sha256:[a-f0-9]{64}")) {
+                        HttpServerResponse response = upstream.request().response();
+                        response.setStatusCode(404).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+                        String body = new JsonObject().put("errors", new io.vertx.core.json.JsonArray().add(new JsonObject()
+                                .put("code", "BLOB_UNKNOWN").put("message", (provenance ? "no provenance" : "no chart")
+                                        + " in manifest " + manifestDigest + " of " + repository))).encode();
+                        return upstream.request().method() == HttpMethod.HEAD
+                                ? response.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(body.length())).end()
+                                : response.end(body);
+                    }
+                    String blob = "/v2/" + repository + "/blobs/" + layer;
+                    UpstreamRequest get = new UpstreamRequest(upstream.request(), blob, blob, upstream.headers(),
+                            upstream.maxBodyBytes(), upstream.bytesIn(), null, List.of(scope));
+                    return attempt(get, get.registryScopes(), true);
+                });
+    }
+
+    /**
+     * One small GET with the gateway's credentials, its body read whole (at most {@link RegistryIndex#MAX_SMALL}):
+     * a listing, a manifest, a chart's config. A 401 asks for fresh credentials once.
+     */
+    private Future<RegistryIndex.Small> small(RegistryIndex.SmallGet get, boolean mayRetry) {
+        List<String> scopes = List.of(get.scope());
+        return credentials.authorization(scopes)
+                .recover(cause -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
+                        "the gateway could not authenticate to the registry", cause.getMessage())))
+                .compose(authorization -> {
+                    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port)
+                            .setURI(get.uri()).setConnectTimeout(config.connectTimeoutMs())
+                            .setIdleTimeout(config.responseTimeoutMs());
+                    options.putHeader(HttpHeaders.HOST, hostHeader);
+                    if (get.accept() != null) {
+                        options.putHeader(HttpHeaders.ACCEPT, get.accept());
+                    }
+                    if (authorization != null) {
+                        options.putHeader(HttpHeaders.AUTHORIZATION, authorization);
+                    }
+                    return client.request(options).compose(HttpClientRequest::send).compose(response -> {
+                        Promise<RegistryIndex.Small> done = Promise.promise();
+                        Buffer collected = Buffer.buffer();
+                        response.handler(chunk -> {
+                            if (collected.length() + chunk.length() > RegistryIndex.MAX_SMALL) {
+                                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "too_large",
+                                        "the registry's answer to GET " + get.uri().split("\\?")[0] + " is too large"));
+                                response.request().reset();
+                            } else {
+                                collected.appendBuffer(chunk);
+                            }
+                        });
+                        response.exceptionHandler(done::tryFail);
+                        response.endHandler(v -> done.tryComplete(new RegistryIndex.Small(response.statusCode(),
+                                response.getHeader("Docker-Content-Digest"), response.getHeader("Link"), collected)));
+                        return done.future();
+                    }, cause -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
+                            "the registry cannot be reached", describe(cause))));
+                })
+                .compose(answer -> {
+                    if (answer.status() != 401) {
+                        return Future.succeededFuture(answer);
+                    }
+                    credentials.refused(scopes);
+                    return mayRetry ? small(get, false) : Future.failedFuture(new UpstreamException(
+                            UpstreamException.Kind.UNAVAILABLE, "status_5xx",
+                            "the registry refused the gateway's own credentials (401); check the route's auth"));
+                });
     }
 
     private Future<Void> attempt(UpstreamRequest upstream, List<String> scopes, boolean mayRetry) {
@@ -214,8 +313,7 @@ public final class OciUpstream implements Upstream {
 
     @Override
     public Future<IndexFetch> fetchIndex(IndexFetch.Request request) {
-        return Future.failedFuture(new UpstreamException(UpstreamException.Kind.METHOD_NOT_ALLOWED,
-                "an oci route serves no index files"));
+        return index.fetch(request);
     }
 
     /** {@code GET /v2/} without credentials: 200, or 401 (it wants credentials), means the registry is up. */
