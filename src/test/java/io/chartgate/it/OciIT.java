@@ -210,6 +210,27 @@ class OciIT {
         assertTrue(pull.output().contains("outsider may not read /v2/charts/team-a/h" + major + "/demo"), pull::toString);
     }
 
+    @Order(4)
+    @Test
+    void helm4InstallsAClientDryRunWithoutACluster() {
+        HelmCli helm = HelmCli.of("4", dir.resolve("home-dry-run"));
+        HelmCli.Result install = helm.run(dir, tls(pusher, "install", "x", oci("charts/team-a/h4") + "/demo", "--version",
+                "0.1.0", "--dry-run=client"));
+        assertTrue(install.ok() && install.output().contains("STATUS: pending-install"), install::toString);
+    }
+
+    @Order(4)
+    @ParameterizedTest(name = "helm {0}")
+    @ValueSource(strings = {"3", "4"})
+    void registryLoginWhereAClientRunsItSucceedsWithTheCertificateAlone(String major) {
+        // CI scripts run it out of habit: GET /v2/ answers any authenticated caller, and the credentials given are
+        // the client's own business (the gateway's registry credentials are never asked of it)
+        HelmCli helm = HelmCli.of(major, dir.resolve("home-login-" + major));
+        HelmCli.Result login = helm.run(dir, tls(reader, "registry", "login", host + ":" + gateway.port(),
+                "--username", "ci", "--password", "unused"));
+        assertTrue(login.ok() && login.output().contains("Login Succeeded"), login::toString);
+    }
+
     @Order(5)
     @Test
     void aMountFromARepositoryTheCallerCannotReadCopiesNothing() throws Exception {
