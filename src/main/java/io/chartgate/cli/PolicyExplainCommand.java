@@ -205,7 +205,12 @@ final class PolicyExplainCommand implements Callable<Integer> {
             return ALLOWED;
         }
         if (oci.endpoint() == OciRequest.Endpoint.CATALOG) {
-            return decide(out, "403 DENIED: chartgate does not list the registry's repositories (_catalog)");
+            if (identity.isAnonymous()) {
+                return decide(out, "401 UNAUTHORIZED: the catalog answers authenticated callers");
+            }
+            out.println("decision     ALLOWED: the gateway answers the catalog itself, listing only the repositories "
+                    + "this caller may pull");
+            return ALLOWED;
         }
         row(out, "repository", oci.repository() + " (policy path " + oci.policyPath() + ")");
         row(out, "access", oci.access().label() + (oci.access() == Access.READ ? " (a write grant on the repository also allows it)" : ""));

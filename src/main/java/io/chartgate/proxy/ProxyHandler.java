@@ -54,6 +54,9 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
     static final String NOSNIFF = "X-Content-Type-Options";
 
+    /** The rule name the filtered {@code _catalog} carries: every caller gets the repositories it may pull. */
+    public static final String OCI_CATALOG_RULE = "(repositories the caller may pull)";
+
     /** The rule name an allowed {@code GET /v2/} carries: no rule grants it, being authenticated does. */
     public static final String OCI_PING_RULE = "(any authenticated caller)";
 
@@ -272,10 +275,14 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
                     ? new Decision(false, Access.READ, null, exchange.identity.principal(), exchange.path)
                     : new Decision(true, Access.READ, OCI_INDEX_RULE, exchange.identity.principal(), exchange.path);
         } else if (oci != null && oci.endpoint() == OciRequest.Endpoint.CATALOG) {
-            exchange.decision = new Decision(false, Access.READ, null, exchange.identity.principal(), exchange.path);
-            exchange.fail(GatewayError.FORBIDDEN, "chartgate does not list the registry's repositories (_catalog); "
-                    + "ask for a repository by name");
-            return;
+            // the gateway's own catalog: the registry's, cut to the repositories the caller may pull, paged here
+            if (!exchange.identity.isAnonymous() && current.upstreams().get(exchange.route.name()) instanceof OciUpstream registry) {
+                exchange.decision = new Decision(true, Access.READ, OCI_CATALOG_RULE, exchange.identity.principal(), exchange.path);
+                OciCatalog.serve(exchange, registry, repository -> current.policy().mayPull(exchange.identity, repository),
+                        ociQuery);
+                return;
+            }
+            decision = new Decision(false, Access.READ, null, exchange.identity.principal(), exchange.path);
         } else if (oci != null) {
             decision = current.policy().decide(exchange.identity, oci);
             OciRequest.Mount mount = oci.endpoint() == OciRequest.Endpoint.UPLOAD && request.method().name().equals("POST")

@@ -76,6 +76,14 @@ public final class OciUpstream implements Upstream {
         this.index = new RegistryIndex(get -> small(get, true));
     }
 
+    /**
+     * Every repository the registry lists ({@code _catalog}, all pages, with the gateway's credentials), for the
+     * gateway's own filtered catalog.
+     */
+    public Future<List<String>> catalog() {
+        return index.repositories("");
+    }
+
     @Override
     public Future<Void> forward(UpstreamRequest upstream) {
         Matcher chart = RegistryIndex.CHART_FILE.matcher(upstream.path());

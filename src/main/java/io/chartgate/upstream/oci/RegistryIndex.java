@@ -122,7 +122,7 @@ final class RegistryIndex {
     }
 
     /** The catalog's repositories under {@code namespace}, every page. */
-    private Future<List<String>> repositories(String namespace) {
+    Future<List<String>> repositories(String namespace) {
         List<String> found = new ArrayList<>();
         return pages("/v2/_catalog?n=" + PAGE, "registry:catalog:*", 0, body -> {
             JsonArray names = body.getJsonArray("repositories", new JsonArray());
