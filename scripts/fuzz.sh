@@ -21,7 +21,7 @@ cd "$root"
 
 say() { printf 'fuzz.sh: %s\n' "$*" >&2; }
 
-all="CanonicalPathFuzzTest#parse IndexRewriterFuzzTest#rewrite DistinguishedNameFuzzTest#parse PemLoaderFuzzTest#load ConfigLoaderFuzzTest#parse"
+all="CanonicalPathFuzzTest#parse IndexRewriterFuzzTest#rewrite DistinguishedNameFuzzTest#parse PemLoaderFuzzTest#load ConfigLoaderFuzzTest#parse OciRequestFuzzTest#parse ProvenanceFuzzTest#verify"
 
 duration=10m
 if [ $# -gt 0 ]; then

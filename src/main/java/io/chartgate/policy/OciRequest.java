@@ -24,7 +24,7 @@ public record OciRequest(Endpoint endpoint, String repository, Access access) {
     public enum Endpoint {
         /** {@code GET /v2/}: "is this a registry", answered to any authenticated caller. */
         PING,
-        /** {@code GET /v2/_catalog}: every repository's name; chartgate refuses it. */
+        /** {@code GET /v2/_catalog}: the repositories' names; the gateway answers it, cut to what the caller may pull. */
         CATALOG,
         MANIFEST,
         BLOB,
