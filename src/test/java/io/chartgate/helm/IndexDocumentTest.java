@@ -241,6 +241,26 @@ class IndexDocumentTest {
                 .contains("[\"a\\\"b\", \"a.tgz\"]"));
     }
 
+    /** Found by IndexRewriterFuzzTest: after a complex key ({@code ? …}) comes its value, not the next key. */
+    @Test
+    void aComplexKeyInEntriesIsFollowedByItsValue() throws Exception {
+        String index = """
+                apiVersion: v1
+                entries:
+                  a:
+                  - name: a
+                    version: 1.0.0
+                  ? [not, a, chart]
+                  : x
+                  b: a multi-line
+                     plain scalar
+                generated: now
+                """;
+        IndexDocument document = IndexDocument.parse(bytes(index));
+        String allCut = text(document.render(GATEWAY, v -> false).body());
+        assertEquals("apiVersion: v1\nentries: {}\ngenerated: now\n", allCut);
+    }
+
     /** Found by IndexRewriterFuzzTest: YAML also breaks lines at a lone CR (and NEL, LS, PS), and so do the cuts. */
     @ParameterizedTest(name = "[{index}]")
     @ValueSource(strings = {"\r", "\u0085", "\u2028", "\u2029", "\r\n", "\n"})
