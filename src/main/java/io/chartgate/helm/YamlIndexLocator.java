@@ -335,10 +335,32 @@ final class YamlIndexLocator {
             return position;
         }
         int i = position - 1;
-        while (i >= 0 && isBlank(s[i])) {
-            i--;
+        while (true) {
+            while (i >= 0 && isBlank(s[i])) {
+                i--;
+            }
+            if (i < 0) {
+                return position;
+            }
+            if (s[i] == '-') {
+                return i;
+            }
+            // between "- " and the item's first line only comments may stand ("- # note"): step back over one
+            int line = i;
+            while (line > 0 && s[line - 1] != '\n' && s[line - 1] != '\r') {
+                line--;
+            }
+            int comment = -1;
+            for (int j = line; j <= i && comment < 0; j++) {
+                if (s[j] == '#' && (j == line || s[j - 1] == ' ' || s[j - 1] == '\t')) {
+                    comment = j;
+                }
+            }
+            if (comment < 0) {
+                return position;
+            }
+            i = comment - 1;
         }
-        return i >= 0 && s[i] == '-' ? i : position;
     }
 
     private int colonAfter(int keyStart) {

@@ -241,6 +241,24 @@ class IndexDocumentTest {
                 .contains("[\"a\\\"b\", \"a.tgz\"]"));
     }
 
+    /** Found by IndexRewriterFuzzTest: a comment after the "- " of a version belongs to the version it starts. */
+    @Test
+    void aCutVersionTakesTheCommentAfterItsDash() throws Exception {
+        String index = """
+                apiVersion: v1
+                entries:
+                  a:
+                  - # the old one
+                    # cut, with its comments
+                    name: a
+                    version: 1.0.0
+                  - name: a # the new one
+                    version: 2.0.0
+                """;
+        String served = text(IndexDocument.parse(bytes(index)).render(GATEWAY, v -> v.extent().start() > 40).body());
+        assertEquals("apiVersion: v1\nentries:\n  a:\n  - name: a # the new one\n    version: 2.0.0\n", served);
+    }
+
     /** Found by IndexRewriterFuzzTest: after a complex key ({@code ? …}) comes its value, not the next key. */
     @Test
     void aComplexKeyInEntriesIsFollowedByItsValue() throws Exception {
