@@ -241,6 +241,22 @@ class IndexDocumentTest {
                 .contains("[\"a\\\"b\", \"a.tgz\"]"));
     }
 
+    /**
+     * Found by IndexRewriterFuzzTest: a URL written anew keeps every character, escaping what UTF-8 cannot hold (a
+     * lone surrogate from a JSON escape) and what YAML would read as a line break or refuse (NEL, LS, C1 controls).
+     */
+    @Test
+    void aUrlWrittenAnewKeepsEveryCharacter() throws Exception {
+        String json = "{\"apiVersion\":\"v1\",\"entries\":{\"a\":[{\"urls\":[\"http:\\/\\/cm:8080\\/a\\ud83d8\\u2028.tgz\"]}]}}";
+        byte[] served = IndexDocument.parse(bytes(json)).render(GATEWAY, v -> true).body();
+        assertEquals("https://gw/m/a\ud83d8\u2028.tgz", new ObjectMapper().readTree(served).at("/entries/a/0/urls/0").asText());
+        String yaml = "apiVersion: v1\nentries:\n  a:\n  - urls:\n    - \"\\x68ttp://cm:8080/a\\x85\\L\\x80\\ud83d.tgz\"\n";
+        byte[] view = IndexDocument.parse(bytes(yaml)).render(GATEWAY, v -> true).body();
+        Object tree = new org.yaml.snakeyaml.Yaml().load(text(view));
+        assertEquals("https://gw/m/a\u0085\u2028\u0080\ud83d.tgz",
+                new ObjectMapper().valueToTree(tree).at("/entries/a/0/urls/0").asText(), text(view));
+    }
+
     /** Found by IndexRewriterFuzzTest: a comment after the "- " of a version belongs to the version it starts. */
     @Test
     void aCutVersionTakesTheCommentAfterItsDash() throws Exception {
