@@ -391,6 +391,14 @@ class IndexDocumentTest {
         assertThrows(IOException.class, () -> IndexDocument.parse(bytes(index)));
     }
 
+    /** Found by IndexRewriterFuzzTest: Jackson skipped a name it did not need without checking its bytes. */
+    @Test
+    void invalidUtf8InAJsonIndexIsRefusedToo() {
+        byte[] index = bytes("{\"apiVersion\": \"v1\", \"entries\": {\"a\": [{\"descriptXion\": \"x\", \"urls\": []}]}}");
+        index[new String(index, StandardCharsets.ISO_8859_1).indexOf('X')] = (byte) 0xff;
+        assertThrows(IOException.class, () -> IndexDocument.parse(index));
+    }
+
     @Test
     void invalidUtf8IsRefusedRatherThanReplaced() {
         byte[] index = bytes("apiVersion: v1\ndescription: x\n");
