@@ -142,6 +142,9 @@ public final class IndexDocument {
      * The upstream's bytes with every URL scalar replaced by {@code rewrite}'s answer (unchanged where it answers
      * the same) and the versions {@code keep} refuses cut out; a chart with no version left is cut whole. When
      * nothing changes the answer is the source array itself.
+     *
+     * @throws IllegalStateException when a kept alias names an anchor that is cut out and can not be written in its
+     *     place: one that holds itself (a recursive node), or that expands past the document's size
      */
     public View render(UnaryOperator<String> rewrite, Predicate<Version> keep) {
         // cuts, in document order and never overlapping: runs of removed versions, and charts with none left
