@@ -142,6 +142,9 @@ public final class IndexDocument {
      * The upstream's bytes with every URL scalar replaced by {@code rewrite}'s answer (unchanged where it answers
      * the same) and the versions {@code keep} refuses cut out; a chart with no version left is cut whole. When
      * nothing changes the answer is the source array itself.
+     *
+     * @throws IllegalStateException when a kept alias names an anchor that is cut out and can not be written in its
+     *     place: one that holds itself (a recursive node), or that expands past the document's size
      */
     public View render(UnaryOperator<String> rewrite, Predicate<Version> keep) {
         // cuts, in document order and never overlapping: runs of removed versions, and charts with none left
@@ -478,7 +481,7 @@ public final class IndexDocument {
     /** The new URL written in the old one's style: a plain scalar is quoted only when the text needs it. */
     private static byte[] write(String value, Url url) {
         String text = switch (url.style()) {
-            case JSON -> "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(value)) + "\"";
+            case JSON -> "\"" + escapeLoneSurrogates(new String(JsonStringEncoder.getInstance().quoteAsString(value))) + "\"";
             case SINGLE -> "'" + value.replace("'", "''") + "'";
             case PLAIN, ALIAS -> plainSafe(value, url.flow()) ? value : doubleQuoted(value);
             case DOUBLE -> doubleQuoted(value);
@@ -488,18 +491,30 @@ public final class IndexDocument {
     }
 
     private static String doubleQuoted(String value) {
-        StringBuilder out = new StringBuilder(value.length() + 2).append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '"' || c == '\\') {
-                out.append('\\').append(c);
-            } else if (c < 0x20 || c == 0x7f) {
-                out.append(String.format("\\x%02x", (int) c));
-            } else {
-                out.append(c);
+        return quoted(value);
+    }
+
+    /** A lone surrogate (an escape such as {@code \\ud83d} in the upstream's JSON) as an escape again: UTF-8 has no byte for it. */
+    private static String escapeLoneSurrogates(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1));
+            if (pair) {
+                if (out != null) {
+                    out.append(c).append(text.charAt(i + 1));
+                }
+                i++;
+                continue;
+            }
+            if (Character.isSurrogate(c) && out == null) {
+                out = new StringBuilder(text.substring(0, i));
+            }
+            if (out != null) {
+                out.append(Character.isSurrogate(c) ? String.format("\\u%04x", (int) c) : String.valueOf(c));
             }
         }
-        return out.append('"').toString();
+        return out == null ? text : out.toString();
     }
 
     /** Whether {@code value} reads back as the same string when written as a plain YAML scalar. */
@@ -516,7 +531,10 @@ public final class IndexDocument {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             // in a flow collection a plain scalar also ends at '?' (SnakeYAML and libyaml, hence helm)
-            if (c < 0x20 || c == 0x7f || (flow && ",?[]{}".indexOf(c) >= 0)) {
+            if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 || c == 0xfeff || c >= 0xfffe
+                    || (Character.isSurrogate(c) && !(Character.isHighSurrogate(c) && i + 1 < value.length()
+                            && Character.isLowSurrogate(value.charAt(++i))))
+                    || (flow && ",?[]{}".indexOf(c) >= 0)) {
                 return false;
             }
         }

@@ -10,6 +10,11 @@ import io.chartgate.helm.IndexDocument.Style;
 import io.chartgate.helm.IndexDocument.Url;
 import io.chartgate.helm.IndexDocument.Version;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +34,7 @@ final class JsonIndexLocator {
     }
 
     IndexDocument locate() throws IOException {
+        requireUtf8();
         try (JsonParser parser = JSON.createParser(s)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IOException("an index is a mapping");
@@ -93,6 +99,27 @@ final class JsonIndexLocator {
         }
         int end = offset(parser.currentTokenLocation().getByteOffset()) + 1;
         return new Version(chart, List.copyOf(values), new Extent(start, end, true));
+    }
+
+    /**
+     * Refuses bytes that are not UTF-8, as the YAML reader does: Jackson skips over what it does not read (a name
+     * or value of no interest) without checking it, and a view would serve it on.
+     */
+    private void requireUtf8() throws IOException {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(s);
+        CharBuffer out = CharBuffer.allocate(8192);
+        while (true) {
+            CoderResult result = decoder.decode(in, out, true);
+            if (result.isError()) {
+                throw new IOException("the index is not valid UTF-8 (at byte " + in.position() + ")");
+            }
+            out.clear();
+            if (result.isUnderflow()) {
+                return;
+            }
+        }
     }
 
     private int offset(long byteOffset) {

@@ -49,6 +49,8 @@ final class YamlIndexLocator {
         final boolean mapping;
         final boolean flow;
         final int start;
+        /** A complex key ({@code ? [a, b]}): its mapping still awaits the value when it closes. */
+        boolean isKey;
         String anchor;
         boolean expectingKey = true;
         String key;
@@ -245,11 +247,13 @@ final class YamlIndexLocator {
         boolean flow = start.getFlowStyle() == DumperOptions.FlowStyle.FLOW;
         int position = at(start.getStartMark());
         Role role = Role.OTHER;
+        boolean complexKey = false;
         if (top == null) {
             role = mapping ? Role.ROOT : Role.OTHER;
         } else if (top.mapping && top.expectingKey) {
             top.key = null; // a complex key: nothing of an index
             top.expectingKey = false;
+            complexKey = true;
         } else if (top.role == Role.ROOT && mapping && "entries".equals(top.key)) {
             role = Role.ENTRIES;
             entriesColon = colonAfter(top.keyStart);
@@ -261,6 +265,7 @@ final class YamlIndexLocator {
             role = Role.URLS;
         }
         Frame frame = new Frame(role, mapping, flow, position);
+        frame.isKey = complexKey;
         if (role == Role.CHART) {
             frame.chart = top.key;
             frame.versions = new ArrayList<>();
@@ -306,7 +311,7 @@ final class YamlIndexLocator {
             }
         }
         lastEnd = Math.max(lastEnd, frame.flow ? end : contentEnd);
-        if (parent != null) {
+        if (parent != null && !frame.isKey) { // after a complex key its mapping reads the value next
             valueRead(parent, lastEnd);
         }
     }
@@ -330,10 +335,32 @@ final class YamlIndexLocator {
             return position;
         }
         int i = position - 1;
-        while (i >= 0 && isBlank(s[i])) {
-            i--;
+        while (true) {
+            while (i >= 0 && isBlank(s[i])) {
+                i--;
+            }
+            if (i < 0) {
+                return position;
+            }
+            if (s[i] == '-') {
+                return i;
+            }
+            // between "- " and the item's first line only comments may stand ("- # note"): step back over one
+            int line = i;
+            while (line > 0 && s[line - 1] != '\n' && s[line - 1] != '\r') {
+                line--;
+            }
+            int comment = -1;
+            for (int j = line; j <= i && comment < 0; j++) {
+                if (s[j] == '#' && (j == line || s[j - 1] == ' ' || s[j - 1] == '\t')) {
+                    comment = j;
+                }
+            }
+            if (comment < 0) {
+                return position;
+            }
+            i = comment - 1;
         }
-        return i >= 0 && s[i] == '-' ? i : position;
     }
 
     private int colonAfter(int keyStart) {

@@ -78,7 +78,13 @@ class IndexRewriterFuzzTest {
     private static void cutEveryOtherVersion(byte[] input, boolean json) throws IOException {
         IndexDocument document = IndexDocument.parse(input);
         int[] seen = {0};
-        IndexDocument.View view = document.render(UnaryOperator.identity(), v -> seen[0]++ % 2 == 1);
+        IndexDocument.View view;
+        try {
+            view = document.render(UnaryOperator.identity(), v -> seen[0]++ % 2 == 1);
+        } catch (IllegalStateException refused) {
+            // declared: a kept alias of a cut anchor that holds itself, or expands past the document, is not written out
+            return;
+        }
         Object after;
         try {
             after = read(view.body(), json);

@@ -241,6 +241,60 @@ class IndexDocumentTest {
                 .contains("[\"a\\\"b\", \"a.tgz\"]"));
     }
 
+    /**
+     * Found by IndexRewriterFuzzTest: a URL written anew keeps every character, escaping what UTF-8 cannot hold (a
+     * lone surrogate from a JSON escape) and what YAML would read as a line break or refuse (NEL, LS, C1 controls).
+     */
+    @Test
+    void aUrlWrittenAnewKeepsEveryCharacter() throws Exception {
+        String json = "{\"apiVersion\":\"v1\",\"entries\":{\"a\":[{\"urls\":[\"http:\\/\\/cm:8080\\/a\\ud83d8\\u2028.tgz\"]}]}}";
+        byte[] served = IndexDocument.parse(bytes(json)).render(GATEWAY, v -> true).body();
+        assertEquals("https://gw/m/a\ud83d8\u2028.tgz", new ObjectMapper().readTree(served).at("/entries/a/0/urls/0").asText());
+        String yaml = "apiVersion: v1\nentries:\n  a:\n  - urls:\n    - \"\\x68ttp://cm:8080/a\\x85\\L\\x80\\ud83d.tgz\"\n";
+        byte[] view = IndexDocument.parse(bytes(yaml)).render(GATEWAY, v -> true).body();
+        Object tree = new org.yaml.snakeyaml.Yaml().load(text(view));
+        assertEquals("https://gw/m/a\u0085\u2028\u0080\ud83d.tgz",
+                new ObjectMapper().valueToTree(tree).at("/entries/a/0/urls/0").asText(), text(view));
+    }
+
+    /** Found by IndexRewriterFuzzTest: a comment after the "- " of a version belongs to the version it starts. */
+    @Test
+    void aCutVersionTakesTheCommentAfterItsDash() throws Exception {
+        String index = """
+                apiVersion: v1
+                entries:
+                  a:
+                  - # the old one
+                    # cut, with its comments
+                    name: a
+                    version: 1.0.0
+                  - name: a # the new one
+                    version: 2.0.0
+                """;
+        String served = text(IndexDocument.parse(bytes(index)).render(GATEWAY, v -> v.extent().start() > 40).body());
+        assertEquals("apiVersion: v1\nentries:\n  a:\n  - name: a # the new one\n    version: 2.0.0\n", served);
+    }
+
+    /** Found by IndexRewriterFuzzTest: after a complex key ({@code ? …}) comes its value, not the next key. */
+    @Test
+    void aComplexKeyInEntriesIsFollowedByItsValue() throws Exception {
+        String index = """
+                apiVersion: v1
+                entries:
+                  a:
+                  - name: a
+                    version: 1.0.0
+                  ? [not, a, chart]
+                  : x
+                  b: a multi-line
+                     plain scalar
+                generated: now
+                """;
+        IndexDocument document = IndexDocument.parse(bytes(index));
+        String allCut = text(document.render(GATEWAY, v -> false).body());
+        assertEquals("apiVersion: v1\nentries: {}\ngenerated: now\n", allCut);
+    }
+
     /** Found by IndexRewriterFuzzTest: YAML also breaks lines at a lone CR (and NEL, LS, PS), and so do the cuts. */
     @ParameterizedTest(name = "[{index}]")
     @ValueSource(strings = {"\r", "\u0085", "\u2028", "\u2029", "\r\n", "\n"})
@@ -335,6 +389,14 @@ class IndexDocumentTest {
         "x: \"\\U0041F680\"\n"})
     void aMalformedIndexIsAnIoException(String index) {
         assertThrows(IOException.class, () -> IndexDocument.parse(bytes(index)));
+    }
+
+    /** Found by IndexRewriterFuzzTest: Jackson skipped a name it did not need without checking its bytes. */
+    @Test
+    void invalidUtf8InAJsonIndexIsRefusedToo() {
+        byte[] index = bytes("{\"apiVersion\": \"v1\", \"entries\": {\"a\": [{\"descriptXion\": \"x\", \"urls\": []}]}}");
+        index[new String(index, StandardCharsets.ISO_8859_1).indexOf('X')] = (byte) 0xff;
+        assertThrows(IOException.class, () -> IndexDocument.parse(index));
     }
 
     @Test
