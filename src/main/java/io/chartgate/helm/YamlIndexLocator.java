@@ -342,10 +342,8 @@ final class YamlIndexLocator {
             if (i < 0) {
                 return position;
             }
-            if (s[i] == '-') {
-                return i;
-            }
-            // between "- " and the item's first line only comments may stand ("- # note"): step back over one
+            // between "- " and the item's first line only comments may stand ("- # note"): step back over one,
+            // before looking for the dash (a comment may end with one)
             int line = i;
             while (line > 0 && s[line - 1] != '\n' && s[line - 1] != '\r') {
                 line--;
@@ -357,7 +355,7 @@ final class YamlIndexLocator {
                 }
             }
             if (comment < 0) {
-                return position;
+                return s[i] == '-' ? i : position;
             }
             i = comment - 1;
         }

@@ -264,8 +264,8 @@ class IndexDocumentTest {
                 apiVersion: v1
                 entries:
                   a:
-                  - # the old one
-                    # cut, with its comments
+                  - # the old one -
+                    # cut, with its comments (one ending in a dash) -
                     name: a
                     version: 1.0.0
                   - name: a # the new one
