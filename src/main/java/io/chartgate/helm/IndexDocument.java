@@ -447,7 +447,27 @@ public final class IndexDocument {
         if (literal) {
             return new Span(at, at + raw.length, newPrefix.getBytes(StandardCharsets.UTF_8));
         }
-        return new Span(url.start(), url.end(), write(value, url));
+        byte[] written = write(value, url);
+        int end = url.end();
+        if ((url.style() == Style.PLAIN || url.style() == Style.ALIAS) && written.length > 0 && written[0] == '"') {
+            // Tabs after a plain scalar belong to it for YAML readers; after a quoted one SnakeYAML refuses a tab where
+            // a token may start. So the blanks that followed go too: nothing before a line break, one space otherwise.
+            int j = end;
+            boolean tab = false;
+            while (j < source.length && (source[j] == ' ' || source[j] == '\t')) {
+                tab |= source[j] == '\t';
+                j++;
+            }
+            if (tab) {
+                boolean lineEnds = j >= source.length || source[j] == '\n' || source[j] == '\r';
+                written = lineEnds ? written : Arrays.copyOf(written, written.length + 1);
+                if (!lineEnds) {
+                    written[written.length - 1] = ' ';
+                }
+                end = j;
+            }
+        }
+        return new Span(url.start(), end, written);
     }
 
     /** Where the scalar's characters begin: past any anchor or tag and the opening quote; -1 when not plain text. */
