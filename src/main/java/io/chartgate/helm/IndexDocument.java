@@ -467,7 +467,10 @@ public final class IndexDocument {
                 end = j;
             }
         }
-        return new Span(url.start(), end, written);
+        // an anchor or tag before the scalar stays: an alias elsewhere may name it
+        int at2 = valueStart(url);
+        int keep = at2 < 0 ? url.start() : url.style() == Style.PLAIN ? at2 : at2 - 1;
+        return new Span(keep, end, written);
     }
 
     /** Where the scalar's characters begin: past any anchor or tag and the opening quote; -1 when not plain text. */
