@@ -3,15 +3,17 @@ package io.chartgate.cli;
 import io.chartgate.config.ClientAuth;
 import io.chartgate.config.ConfigException;
 import io.chartgate.config.ConfigLoader;
-import io.chartgate.config.FileUpstreamConfig;
 import io.chartgate.config.GatewayConfig;
-import io.chartgate.config.OciUpstreamConfig;
 import io.chartgate.config.RouteConfig;
+import io.chartgate.decision.Ask;
+import io.chartgate.decision.Framing;
+import io.chartgate.decision.Ground;
+import io.chartgate.decision.RequestDecision;
+import io.chartgate.decision.Trail;
+import io.chartgate.decision.Verdict;
 import io.chartgate.identity.ClientIdentity;
 import io.chartgate.identity.IdentityExtractor;
 import io.chartgate.policy.Access;
-import io.chartgate.policy.CanonicalPath;
-import io.chartgate.policy.Decision;
 import io.chartgate.policy.OciRequest;
 import io.chartgate.policy.Policy;
 import io.chartgate.tls.ClientTrust;
@@ -24,7 +26,6 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -88,7 +89,10 @@ final class PolicyExplainCommand implements Callable<Integer> {
             return BAD_INPUT;
         }
         String httpMethod = method.toUpperCase(java.util.Locale.ROOT);
+        Instant now = Instant.now();
         ClientIdentity identity = ClientIdentity.ANONYMOUS;
+        ClientTrust trust = null;
+        ClientTrust.Verification verification = null;
         String refusal = null;
         if (cert != null) {
             List<X509Certificate> sent;
@@ -98,10 +102,10 @@ final class PolicyExplainCommand implements Callable<Integer> {
                 err.println("chartgate: " + e.getMessage());
                 return BAD_INPUT;
             }
-            ClientTrust.Verification verification = null;
             String untrusted = null;
             try {
-                verification = TlsMaterial.clientTrust(loaded.server().tls(), Instant.now()).verify(sent, Instant.now());
+                trust = TlsMaterial.clientTrust(loaded.server().tls(), now);
+                verification = trust.verify(sent, now);
             } catch (ConfigException e) {
                 untrusted = "not checked (" + e.getMessage() + ")";
             }
@@ -129,119 +133,94 @@ final class PolicyExplainCommand implements Callable<Integer> {
         if (refusal != null) {
             return decide(out, refusal);
         }
-        CanonicalPath canonical;
-        CanonicalPath.Result parsed = CanonicalPath.parse(path);
-        if (parsed instanceof CanonicalPath.Rejected rejected) {
-            return decide(out, "400 bad_request: " + rejected.reason());
+        // the handshake let the certificate in; the request is decided as the gateway decides it, CRLs rechecked
+        Ground ground = new Ground(new Router(loaded.routes()), policy, trust,
+                loaded.server().tls().clientAuth() == ClientAuth.OPTIONAL, loaded.server().limits().maxBodyBytes());
+        Verdict verdict = RequestDecision.decide(new Ask(identity, verification, httpMethod, path, Framing.NONE, now), ground);
+        printTrail(out, policy, identity, verdict.trail());
+        if (verdict instanceof Verdict.Refused refused) {
+            return decide(out, refused.error().status() + " " + refused.code() + ": " + refused.message());
         }
-        canonical = ((CanonicalPath.Canonical) parsed).path();
-        row(out, "canonical", canonical.path());
-        Optional<RouteConfig> route = new Router(loaded.routes()).route(canonical.path());
-        if (route.isEmpty()) {
-            return decide(out, "404 no_route: no route prefix matches " + canonical.path());
+        OciRequest oci = verdict.trail().registryRequest();
+        if (oci != null && answersAnyCaller(oci)) {
+            out.println("decision     ALLOWED: " + switch (oci.endpoint()) {
+                case PING -> "/v2/ answers any authenticated caller";
+                case CATALOG -> "the gateway answers the catalog itself, listing only the repositories this caller may pull";
+                default -> "the index made from the registry answers any authenticated caller and lists only the "
+                        + "repositories" + (oci.repository() == null ? "" : " under " + oci.repository()) + " it may pull";
+            });
+            return ALLOWED;
         }
-        row(out, "route", route.get().name() + " (prefix " + route.get().prefix() + ", " + route.get().upstream().type()
-                + " upstream, path " + Router.remainder(route.get(), canonical.path()) + ")");
-        if (route.get().upstream() instanceof OciUpstreamConfig) {
-            return explainOci(out, policy, identity, httpMethod, canonical);
-        }
-        Access access = Access.ofMethod(httpMethod);
-        if (access == null) {
-            return decide(out, "405 method_not_allowed: " + httpMethod + " is neither a read nor a write");
-        }
-        row(out, "access", access.label());
-        out.println("rules");
-        List<Policy.RuleVerdict> verdicts = policy.explain(identity, access, canonical);
-        if (verdicts.isEmpty()) {
-            out.println("  (none: the policy has no rules, so everything is denied)");
-        }
-        int width = verdicts.stream().mapToInt(v -> v.rule().length()).max().orElse(0);
-        for (Policy.RuleVerdict v : verdicts) {
-            out.printf("  %-" + width + "s  %s%n", v.rule(), v.detail());
-        }
-        Decision decision = policy.decide(identity, access, canonical);
-        if (access == Access.READ && route.get().upstream().index().filter()) {
-            // filterIndex lists a chart version when its chart URL's gateway path is readable: this very decision
-            row(out, "index", decision.allowed()
-                    ? "a chart at this path appears in this caller's index.yaml (filterIndex)"
-                    : "a chart at this path is left out of this caller's index.yaml (filterIndex)");
-        }
-        if (!decision.allowed()) {
-            return decide(out, "403 forbidden: " + decision.reason());
-        }
-        if (access == Access.WRITE && route.get().upstream() instanceof FileUpstreamConfig) {
-            return decide(out, "405 method_not_allowed: route " + route.get().name() + " is a read-only file upstream");
-        }
-        out.println("decision     ALLOWED by rule " + decision.rule());
+        out.println("decision     ALLOWED by rule " + verdict.trail().decision().rule());
         return ALLOWED;
     }
 
-    /** An oci route: the request read with the distribution grammar and decided on its repository. */
-    private int explainOci(PrintWriter out, Policy policy, ClientIdentity identity, String httpMethod, CanonicalPath canonical) {
-        String problem = OciRequest.rawPathProblem(path);
-        if (problem != null) {
-            return decide(out, "400 NAME_INVALID: " + problem);
+    /** {@code /v2/}, the catalog and the index: no rule decides them, being authenticated does. */
+    private static boolean answersAnyCaller(OciRequest oci) {
+        return oci.endpoint() == OciRequest.Endpoint.PING || oci.endpoint() == OciRequest.Endpoint.CATALOG
+                || oci.endpoint() == OciRequest.Endpoint.INDEX;
+    }
+
+    /** Each step the request got through, as the gateway took it. */
+    private static void printTrail(PrintWriter out, Policy policy, ClientIdentity identity, Trail trail) {
+        if (trail.path() == null) {
+            return;
         }
-        OciRequest.Result read = OciRequest.parse(httpMethod, canonical);
-        if (read instanceof OciRequest.Refused refused) {
-            return decide(out, refused.status() + " " + refused.code() + ": " + refused.message());
+        row(out, "canonical", trail.path().path());
+        RouteConfig route = trail.route();
+        if (route == null) {
+            return;
         }
-        OciRequest oci = ((OciRequest.Parsed) read).request();
-        row(out, "endpoint", oci.endpoint().name().toLowerCase(java.util.Locale.ROOT));
-        if (oci.endpoint() == OciRequest.Endpoint.PING) {
-            if (identity.isAnonymous()) {
-                return decide(out, "401 UNAUTHORIZED: /v2/ answers authenticated callers");
+        row(out, "route", route.name() + " (prefix " + route.prefix() + ", " + route.upstream().type()
+                + " upstream, path " + (trail.oci() ? trail.path().path() : Router.remainder(route, trail.path().path())) + ")");
+        OciRequest oci = trail.registryRequest();
+        if (oci != null) {
+            row(out, "endpoint", oci.endpoint().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        if (trail.access() == null) {
+            return;
+        }
+        List<Policy.RuleVerdict> verdicts;
+        if (oci == null) {
+            row(out, "access", trail.access().label());
+            verdicts = policy.explain(identity, trail.access(), trail.path());
+        } else if (!answersAnyCaller(oci)) {
+            row(out, "repository", oci.repository() + " (policy path " + oci.policyPath() + ")");
+            row(out, "access", oci.access().label()
+                    + (oci.access() == Access.READ ? " (a write grant on the repository also allows it)" : ""));
+            verdicts = new java.util.ArrayList<>(policy.explain(identity, oci.access(), oci.policyPath()));
+            if (oci.access() == Access.READ) {
+                verdicts.addAll(policy.explain(identity, Access.WRITE, oci.policyPath()));
             }
-            out.println("decision     ALLOWED: /v2/ answers any authenticated caller");
-            return ALLOWED;
+        } else {
+            row(out, "access", trail.access().label());
+            verdicts = null;
         }
-        if (oci.endpoint() == OciRequest.Endpoint.INDEX) {
-            if (identity.isAnonymous()) {
-                return decide(out, "401 UNAUTHORIZED: the index answers authenticated callers");
+        if (trail.decision() == null) {
+            return;
+        }
+        if (verdicts != null) {
+            out.println("rules");
+            if (verdicts.isEmpty()) {
+                out.println("  (none: the policy has no rules, so everything is denied)");
             }
-            out.println("decision     ALLOWED: the index made from the registry answers any authenticated caller and "
-                    + "lists only the repositories" + (oci.repository() == null ? "" : " under " + oci.repository())
-                    + " it may pull");
-            return ALLOWED;
-        }
-        if (oci.endpoint() == OciRequest.Endpoint.CATALOG) {
-            if (identity.isAnonymous()) {
-                return decide(out, "401 UNAUTHORIZED: the catalog answers authenticated callers");
+            int width = verdicts.stream().mapToInt(v -> v.rule().length()).max().orElse(0);
+            for (Policy.RuleVerdict v : verdicts) {
+                out.printf("  %-" + width + "s  %s%n", v.rule(), v.detail());
             }
-            out.println("decision     ALLOWED: the gateway answers the catalog itself, listing only the repositories "
-                    + "this caller may pull");
-            return ALLOWED;
         }
-        row(out, "repository", oci.repository() + " (policy path " + oci.policyPath() + ")");
-        row(out, "access", oci.access().label() + (oci.access() == Access.READ ? " (a write grant on the repository also allows it)" : ""));
-        out.println("rules");
-        List<Policy.RuleVerdict> verdicts = new java.util.ArrayList<>(policy.explain(identity, oci.access(), oci.policyPath()));
-        if (oci.access() == Access.READ) {
-            verdicts.addAll(policy.explain(identity, Access.WRITE, oci.policyPath()));
+        if (oci == null && trail.access() == Access.READ && route.upstream().index().filter()) {
+            // filterIndex lists a chart version when its chart URL's gateway path is readable: this very decision
+            row(out, "index", trail.decision().allowed()
+                    ? "a chart at this path appears in this caller's index.yaml (filterIndex)"
+                    : "a chart at this path is left out of this caller's index.yaml (filterIndex)");
         }
-        if (verdicts.isEmpty()) {
-            out.println("  (none: the policy has no rules, so everything is denied)");
-        }
-        int width = verdicts.stream().mapToInt(v -> v.rule().length()).max().orElse(0);
-        for (Policy.RuleVerdict v : verdicts) {
-            out.printf("  %-" + width + "s  %s%n", v.rule(), v.detail());
-        }
-        Decision decision = policy.decide(identity, oci);
-        if (!decision.allowed()) {
-            return decide(out, (identity.isAnonymous() ? "401 UNAUTHORIZED: " : "403 DENIED: ") + decision.reason());
-        }
-        int q = path.indexOf('?');
-        OciRequest.Mount mount = oci.endpoint() == OciRequest.Endpoint.UPLOAD && httpMethod.equals("POST") && q >= 0
-                ? OciRequest.mount(path.substring(q + 1)) : null;
+        OciRequest.Mount mount = trail.mount();
         if (mount != null) {
-            boolean readable = !mount.sources().isEmpty()
-                    && mount.sources().stream().allMatch(source -> policy.mayPull(identity, source));
-            row(out, "mount", readable ? "kept: the caller may pull from " + String.join(", ", mount.sources())
-                    : "dropped: the caller may not pull from " + (mount.sources().isEmpty() ? "an unnamed source" : String.join(", ", mount.sources()))
-                            + " (the upload starts empty)");
+            row(out, "mount", trail.mountKept() ? "kept: the caller may pull from " + String.join(", ", mount.sources())
+                    : "dropped: the caller may not pull from " + (mount.sources().isEmpty() ? "an unnamed source"
+                            : String.join(", ", mount.sources())) + " (the upload starts empty)");
         }
-        out.println("decision     ALLOWED by rule " + decision.rule());
-        return ALLOWED;
     }
 
     private static int decide(PrintWriter out, String why) {

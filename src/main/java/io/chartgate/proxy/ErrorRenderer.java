@@ -1,5 +1,6 @@
 package io.chartgate.proxy;
 
+import io.chartgate.decision.GatewayError;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -41,25 +42,13 @@ public final class ErrorRenderer {
     public static void sendOci(HttpServerRequest request, GatewayError error, String code, String message, String requestId,
             ClosingConnections closing) {
         JsonObject entry = new JsonObject()
-                .put("code", code != null ? code : ociCode(error))
+                .put("code", code != null ? code : error.ociCode())
                 .put("message", message)
                 .put("detail", new JsonObject().put("error", error.code()).put("requestId", requestId));
         String body = new JsonObject().put("errors", new io.vertx.core.json.JsonArray().add(entry)).encode();
         write(request, error, message, requestId, closing, body);
     }
 
-    /** The OCI distribution error code closest to a gateway error. */
-    static String ociCode(GatewayError error) {
-        return switch (error) {
-            case CERTIFICATE_REQUIRED -> "UNAUTHORIZED";
-            case FORBIDDEN, CERTIFICATE_REVOKED, CERTIFICATE_EXPIRED -> "DENIED";
-            case NO_ROUTE -> "NAME_UNKNOWN";
-            case PAYLOAD_TOO_LARGE -> "SIZE_INVALID";
-            case OVERLOADED -> "TOOMANYREQUESTS";
-            case UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT -> "UNAVAILABLE";
-            case BAD_REQUEST, METHOD_NOT_ALLOWED, PROVENANCE_INVALID -> "UNSUPPORTED";
-        };
-    }
 
     private static void write(HttpServerRequest request, GatewayError error, String message, String requestId,
             ClosingConnections closing, String body) {

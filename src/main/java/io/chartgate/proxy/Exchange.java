@@ -1,5 +1,6 @@
 package io.chartgate.proxy;
 
+import io.chartgate.decision.GatewayError;
 import io.chartgate.config.RouteConfig;
 import io.chartgate.identity.ClientIdentity;
 import io.chartgate.policy.Access;

@@ -2,6 +2,7 @@ package io.chartgate.proxy;
 
 import io.chartgate.config.ClientAuth;
 import io.chartgate.config.GatewayConfig;
+import io.chartgate.decision.Ground;
 import io.chartgate.policy.Policy;
 import io.chartgate.tls.ClientTrust;
 import io.chartgate.upstream.Router;
@@ -24,6 +25,11 @@ public record GatewayState(GatewayConfig config, Policy policy, Router router, M
     public GatewayState {
         upstreams = Map.copyOf(upstreams);
         keyrings = Map.copyOf(keyrings);
+    }
+
+    /** What the requests under this state are decided against. */
+    public Ground ground() {
+        return new Ground(router, policy, trust, anonymousAllowed(), config.server().limits().maxBodyBytes());
     }
 
     /** Clients without a certificate reach HTTP only with {@code clientAuth: optional}. */

@@ -116,13 +116,6 @@ public final class IndexStep {
         return upstream.type() + " " + ((FileUpstreamConfig) upstream).dir();
     }
 
-    /** Whether the step answers this request: a GET or HEAD of an index file on a route that rewrites or filters. */
-    public static boolean handles(RouteConfig route, String below, HttpMethod method) {
-        IndexOptions options = route.upstream().index();
-        return (options.rewriteUrls() || options.filter()) && (method == HttpMethod.GET || method == HttpMethod.HEAD)
-                && (below.equals("/index.yaml") || below.endsWith("/index.yaml"));
-    }
-
     /**
      * A write went through {@code route}: its indexes, and those of every route to the same upstream (ChartMuseum's
      * API and its repository on two prefixes, say), are asked for upstream on the next request.

@@ -1,5 +1,6 @@
 package io.chartgate.proxy;
 
+import io.chartgate.decision.GatewayError;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.oci.OciUpstream;
 import io.netty.handler.codec.http.QueryStringDecoder;

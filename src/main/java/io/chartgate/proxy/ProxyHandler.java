@@ -1,15 +1,18 @@
 package io.chartgate.proxy;
 
 import io.chartgate.config.CrlStale;
-import io.chartgate.config.OciUpstreamConfig;
 import io.chartgate.config.S3UpstreamConfig;
+import io.chartgate.decision.Ask;
+import io.chartgate.decision.Framing;
+import io.chartgate.decision.GatewayError;
+import io.chartgate.decision.RequestDecision;
+import io.chartgate.decision.Trail;
+import io.chartgate.decision.Verdict;
 import io.chartgate.identity.ClientIdentity;
 import io.chartgate.identity.IdentityExtractor;
 import io.chartgate.metrics.GatewayMetrics;
 import io.chartgate.metrics.MetricNames;
 import io.chartgate.policy.Access;
-import io.chartgate.policy.CanonicalPath;
-import io.chartgate.policy.Decision;
 import io.chartgate.policy.OciRequest;
 import io.chartgate.tls.ClientTrust;
 import io.chartgate.upstream.ResponseRelay;
@@ -54,14 +57,6 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
     static final String NOSNIFF = "X-Content-Type-Options";
 
-    /** The rule name the filtered {@code _catalog} carries: every caller gets the repositories it may pull. */
-    public static final String OCI_CATALOG_RULE = "(repositories the caller may pull)";
-
-    /** The rule name an allowed {@code GET /v2/} carries: no rule grants it, being authenticated does. */
-    public static final String OCI_PING_RULE = "(any authenticated caller)";
-
-    /** The rule name an allowed index of an oci route carries: it lists only what the caller may pull. */
-    public static final String OCI_INDEX_RULE = "(any authenticated caller; filtered per repository)";
 
     /** The status logged and counted for a request whose client went away before any response. */
     static final int CLIENT_CLOSED = 499;
@@ -199,143 +194,50 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
 
     private void run(Exchange exchange, GatewayState current) {
         HttpServerRequest request = exchange.request;
-        List<String> transferEncoding = request.headers().getAll(HttpHeaders.TRANSFER_ENCODING);
-        if (!transferEncoding.isEmpty()
-                && (transferEncoding.size() > 1 || !transferEncoding.get(0).trim().equalsIgnoreCase("chunked"))) {
-            exchange.fail(GatewayError.BAD_REQUEST, "unsupported Transfer-Encoding (only chunked is accepted)");
-            return;
-        }
-        for (String encoding : request.headers().getAll(HttpHeaders.CONTENT_ENCODING)) {
-            if (ResponseRelay.hasBody(request) && !encoding.trim().equalsIgnoreCase("identity")) {
-                // a store keeps the encoding and serves it back: how a decompression bomb gets planted
-                exchange.fail(GatewayError.BAD_REQUEST, "request bodies with Content-Encoding " + encoding.trim()
-                        + " are refused (send the file as it is)");
-                return;
+        var limits = current.config().server().limits();
+        Verdict verdict = RequestDecision.decide(new Ask(exchange.identity, exchange.trust, request.method().name(),
+                request.uri(), framing(request), Instant.now()), current.ground());
+        Trail trail = verdict.trail();
+        exchange.path = trail.path();
+        exchange.route = trail.route();
+        exchange.oci = trail.oci();
+        exchange.access = trail.access();
+        exchange.decision = trail.decision();
+        exchange.repository = trail.registryRequest() == null ? null : trail.registryRequest().repository();
+        exchange.mount = trail.mount() == null ? null : trail.mountKept() ? "kept" : "dropped";
+        if (verdict instanceof Verdict.Refused refused) {
+            if (refused.allow() != null) {
+                request.response().putHeader(HttpHeaders.ALLOW, refused.allow());
             }
-        }
-        CanonicalPath.Result parsed = CanonicalPath.parse(request.uri());
-        if (parsed instanceof CanonicalPath.Rejected rejected) {
-            // only the error's format hangs on the route the raw path would reach, nothing the policy sees
-            String raw = request.uri().startsWith("/") ? request.uri().split("\\?", 2)[0] : "";
-            exchange.oci = current.router().route(raw).map(r -> r.upstream() instanceof OciUpstreamConfig).orElse(false);
-            exchange.fail(GatewayError.BAD_REQUEST, rejected.reason());
+            exchange.fail(refused.error(), refused.ociCode(), refused.message());
             return;
         }
-        exchange.path = ((CanonicalPath.Canonical) parsed).path();
-        if (exchange.certificate != null && !stillTrusted(exchange, current)) {
-            return;
-        }
-        var route = current.router().route(exchange.path.path());
-        if (route.isEmpty()) {
-            exchange.fail(GatewayError.NO_ROUTE, "no route for " + exchange.path);
-            return;
-        }
-        exchange.route = route.get();
-        OciRequest oci = null;
-        if (exchange.route.upstream() instanceof OciUpstreamConfig) {
-            exchange.oci = true;
-            String problem = OciRequest.rawPathProblem(request.uri());
-            if (problem != null) {
-                exchange.fail(GatewayError.BAD_REQUEST, "NAME_INVALID", problem);
-                return;
-            }
-            OciRequest.Result read = OciRequest.parse(request.method().name(), exchange.path);
-            if (read instanceof OciRequest.Refused refused) {
-                if (refused.status() == 405) {
-                    exchange.fail(GatewayError.METHOD_NOT_ALLOWED, refused.code(), refused.message());
-                } else {
-                    exchange.fail(GatewayError.BAD_REQUEST, refused.code(), refused.message());
-                }
-                return;
-            }
-            oci = ((OciRequest.Parsed) read).request();
-            exchange.repository = oci.repository();
-        }
-        exchange.access = oci != null ? (oci.access() == null ? Access.READ : oci.access()) : Access.ofMethod(request.method().name());
-        if (exchange.access == null) {
-            request.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE");
-            exchange.fail(GatewayError.METHOD_NOT_ALLOWED, request.method().name() + " is not allowed");
-            return;
-        }
-        if (exchange.identity.isAnonymous() && !current.anonymousAllowed()) {
-            // unreachable while the handshake demands a certificate; fail closed if it ever is not
-            exchange.fail(GatewayError.CERTIFICATE_REQUIRED, "a client certificate is required");
-            return;
-        }
-        Decision decision;
-        String ociQuery = exchange.path.rawQuery();
-        if (oci != null && oci.endpoint() == OciRequest.Endpoint.PING) {
-            // "is this a registry": helm registry login asks it; every caller the handshake let in may know
-            decision = exchange.identity.isAnonymous()
-                    ? new Decision(false, Access.READ, null, exchange.identity.principal(), exchange.path)
-                    : new Decision(true, Access.READ, OCI_PING_RULE, exchange.identity.principal(), exchange.path);
-        } else if (oci != null && oci.endpoint() == OciRequest.Endpoint.INDEX) {
-            // the index made from the registry holds only what the caller may pull: any authenticated caller may ask
-            decision = exchange.identity.isAnonymous()
-                    ? new Decision(false, Access.READ, null, exchange.identity.principal(), exchange.path)
-                    : new Decision(true, Access.READ, OCI_INDEX_RULE, exchange.identity.principal(), exchange.path);
-        } else if (oci != null && oci.endpoint() == OciRequest.Endpoint.CATALOG) {
-            // the gateway's own catalog: the registry's, cut to the repositories the caller may pull, paged here
-            if (!exchange.identity.isAnonymous() && current.upstreams().get(exchange.route.name()) instanceof OciUpstream registry) {
-                exchange.decision = new Decision(true, Access.READ, OCI_CATALOG_RULE, exchange.identity.principal(), exchange.path);
+        Verdict.Allowed allowed = (Verdict.Allowed) verdict;
+        OciRequest oci = trail.registryRequest();
+        if (allowed.service() == Verdict.Service.CATALOG) {
+            if (current.upstreams().get(exchange.route.name()) instanceof OciUpstream registry) {
                 OciCatalog.serve(exchange, registry, repository -> current.policy().mayPull(exchange.identity, repository),
-                        ociQuery);
-                return;
-            }
-            decision = new Decision(false, Access.READ, null, exchange.identity.principal(), exchange.path);
-        } else if (oci != null) {
-            decision = current.policy().decide(exchange.identity, oci);
-            OciRequest.Mount mount = oci.endpoint() == OciRequest.Endpoint.UPLOAD && request.method().name().equals("POST")
-                    ? OciRequest.mount(ociQuery) : null;
-            if (decision.allowed() && mount != null) {
-                // a mount copies a blob from its source: the caller must be able to pull it from there, or the
-                // upload starts empty like any other (the registry opens a session without mount and from)
-                boolean readable = !mount.sources().isEmpty()
-                        && mount.sources().stream().allMatch(source -> current.policy().mayPull(exchange.identity, source));
-                exchange.mount = readable ? "kept" : "dropped";
-                if (!readable) {
-                    ociQuery = mount.withoutMount();
-                }
-            }
-        } else {
-            decision = current.policy().decide(exchange.identity, exchange.access, exchange.path);
-        }
-        exchange.decision = decision;
-        if (!decision.allowed()) {
-            if (exchange.identity.isAnonymous()) {
-                exchange.fail(GatewayError.CERTIFICATE_REQUIRED, "a client certificate is required to "
-                        + exchange.access.label() + " " + exchange.path);
+                        exchange.path.rawQuery());
             } else {
-                exchange.fail(GatewayError.FORBIDDEN, decision.reason());
+                exchange.fail(GatewayError.UPSTREAM_UNAVAILABLE, "the route's registry cannot list its repositories");
             }
             return;
         }
         var server = current.config().server();
-        long maxBody = server.limits().maxBodyBytes();
-        long declared = declaredLength(request);
-        if (declared > maxBody) {
-            exchange.fail(GatewayError.PAYLOAD_TOO_LARGE,
-                    "the request body of " + declared + " bytes is larger than " + maxBody + " bytes");
-            return;
-        }
-        // an oci route's registry gets the path unchanged (/v2/...), other routes the part below the prefix
-        String below = oci != null ? exchange.path.path() : Router.remainder(exchange.route, exchange.path.path());
-        UpstreamRequest forward = new UpstreamRequest(request, below,
-                new CanonicalPath(below, oci != null ? ociQuery : exchange.path.rawQuery()).encodedTarget(),
+        UpstreamRequest forward = new UpstreamRequest(request, allowed.upstreamPath(), allowed.upstreamTarget(),
                 ForwardedHeaders.forUpstream(request, exchange.identity, exchange.certificate, server.forwardClientCert(),
                         server.trustedProxies(), exchange.requestId),
-                maxBody, n -> exchange.bytesIn += n);
+                limits.maxBodyBytes(), n -> exchange.bytesIn += n);
         if (oci != null) {
-            OciRequest.Mount kept = "kept".equals(exchange.mount) ? OciRequest.mount(ociQuery) : null;
+            List<String> sources = trail.mountKept() ? trail.mount().sources() : List.of();
             forward = forward.withRegistryScopes(OciUpstream.scopes(oci.repository(), request.method().name(),
-                    exchange.access == Access.WRITE, kept == null ? List.of() : kept.sources()));
+                    exchange.access == Access.WRITE, sources));
         }
         Upstream upstream = current.upstreams().get(exchange.route.name());
         String routeName = exchange.route.name();
         long sent = System.nanoTime();
         // an index file is answered by the index step, mostly from memory: its answers are not the upstream's
-        boolean viaIndexStep = oci != null ? oci.endpoint() == OciRequest.Endpoint.INDEX
-                : IndexStep.handles(exchange.route, below, request.method());
+        boolean viaIndexStep = allowed.service() == Verdict.Service.INDEX;
         request.response().headersEndHandler(v -> {
             // the response headers are the upstream's unless the gateway answered with an error of its own
             if (!exchange.gatewayAnswered && !viaIndexStep) {
@@ -394,36 +296,17 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         });
     }
 
-    /**
-     * The certificate was verified when its connection opened; the trust in force now (after a reload, a new
-     * CRL, or time: a keep-alive connection or a resumed TLS 1.2 session outlives the certificates it was opened
-     * with) may say otherwise, and then this request is refused. The chain was verified again under the trust in
-     * force when the connection's first request, or its first after a reload, came in.
-     */
-    private static boolean stillTrusted(Exchange exchange, GatewayState current) {
-        ClientTrust.Refusal refusal = exchange.trust.refusal();
-        if (refusal == null) {
-            refusal = current.trust().recheck(exchange.trust.chain(), Instant.now());
-        }
-        if (refusal == null) {
-            return true;
-        }
-        exchange.fail(switch (refusal.reason()) {
-            case EXPIRED -> GatewayError.CERTIFICATE_EXPIRED;
-            case REVOKED -> GatewayError.CERTIFICATE_REVOKED;
-            case UNTRUSTED -> GatewayError.FORBIDDEN;
-        }, refusal.message());
-        return false;
-    }
-
-    /** The declared Content-Length, or -1 (none, or chunked). */
-    private static long declaredLength(HttpServerRequest request) {
+    /** What the request's head says about its body. */
+    private static Framing framing(HttpServerRequest request) {
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        long declared;
         try {
-            return length == null ? -1 : Long.parseLong(length.trim());
+            declared = length == null ? -1 : Long.parseLong(length.trim());
         } catch (NumberFormatException e) {
-            return -1;
+            declared = -1;
         }
+        return new Framing(request.headers().getAll(HttpHeaders.TRANSFER_ENCODING),
+                request.headers().getAll(HttpHeaders.CONTENT_ENCODING), ResponseRelay.hasBody(request), declared);
     }
 
     private void finish(Exchange exchange) {

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The decision rooms stay pure: {@code config}, {@code identity}, {@code policy}, {@code helm} and the loading
+ * The decision rooms stay pure: {@code config}, {@code identity}, {@code policy}, {@code decision}, {@code helm} and the loading
  * parts of {@code tls} take plain values and never see a Vert.x request, so they are tested without a server.
  */
 class RoomsTest {
@@ -20,7 +20,7 @@ class RoomsTest {
     private static final Path SOURCES = Path.of("src/main/java/io/chartgate");
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"config", "identity", "policy", "helm", "tls"})
+    @ValueSource(strings = {"config", "identity", "policy", "decision", "helm", "tls"})
     void decisionRoomsDoNotImportVertxHttp(String room) throws IOException {
         Path dir = SOURCES.resolve(room);
         assertFalse(!Files.isDirectory(dir), dir + " is missing");
@@ -66,12 +66,13 @@ class RoomsTest {
             java.util.Map.entry("helm", java.util.Set.of()),
             java.util.Map.entry("policy", java.util.Set.of("config", "identity")),
             java.util.Map.entry("tls", java.util.Set.of("config")),
+            java.util.Map.entry("decision", java.util.Set.of("config", "identity", "policy", "tls", "upstream")),
             java.util.Map.entry("upstream", java.util.Set.of("config")),
             java.util.Map.entry("admin", java.util.Set.of("metrics")),
-            java.util.Map.entry("proxy", java.util.Set.of("config", "helm", "identity", "metrics", "policy", "tls", "upstream")),
-            java.util.Map.entry("server", java.util.Set.of("admin", "config", "helm", "identity", "metrics", "policy", "proxy",
+            java.util.Map.entry("proxy", java.util.Set.of("config", "decision", "helm", "identity", "metrics", "policy", "tls", "upstream")),
+            java.util.Map.entry("server", java.util.Set.of("admin", "config", "decision", "helm", "identity", "metrics", "policy", "proxy",
                     "tls", "upstream")),
-            java.util.Map.entry("cli", java.util.Set.of("admin", "config", "helm", "identity", "metrics", "policy", "proxy",
+            java.util.Map.entry("cli", java.util.Set.of("admin", "config", "decision", "helm", "identity", "metrics", "policy", "proxy",
                     "server", "tls", "upstream")));
 
     @org.junit.jupiter.api.Test

@@ -134,7 +134,8 @@ class PolicyExplainCommandTest {
         assertEquals(0, explain(null, "GET", "/index.yaml").exitCode());
         CliRunner.Result r = explain(null, "GET", "/charts/x.tgz");
         assertEquals(1, r.exitCode(), r::toString);
-        assertTrue(r.out().endsWith("DENIED: 403 forbidden: anonymous may not read /charts/x.tgz\n"), r::toString);
+        assertTrue(r.out().endsWith("DENIED: 401 certificate_required: a client certificate is required to read /charts/x.tgz\n"),
+                r::toString);
     }
 
     @Test

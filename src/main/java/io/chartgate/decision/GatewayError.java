@@ -1,4 +1,4 @@
-package io.chartgate.proxy;
+package io.chartgate.decision;
 
 /** Every error the gateway answers by itself: its status and the {@code error} code of the JSON body. */
 public enum GatewayError {
@@ -29,5 +29,18 @@ public enum GatewayError {
 
     public String code() {
         return code;
+    }
+
+    /** The OCI distribution error code closest to this error, for an OCI route's error body. */
+    public String ociCode() {
+        return switch (this) {
+            case CERTIFICATE_REQUIRED -> "UNAUTHORIZED";
+            case FORBIDDEN, CERTIFICATE_REVOKED, CERTIFICATE_EXPIRED -> "DENIED";
+            case NO_ROUTE -> "NAME_UNKNOWN";
+            case PAYLOAD_TOO_LARGE -> "SIZE_INVALID";
+            case OVERLOADED -> "TOOMANYREQUESTS";
+            case UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT -> "UNAVAILABLE";
+            case BAD_REQUEST, METHOD_NOT_ALLOWED, PROVENANCE_INVALID -> "UNSUPPORTED";
+        };
     }
 }
