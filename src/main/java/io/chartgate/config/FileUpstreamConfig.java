@@ -12,4 +12,9 @@ public record FileUpstreamConfig(Path dir, IndexOptions index) implements Upstre
     public String type() {
         return "file";
     }
+
+    @Override
+    public <T> T match(Kinds<T> kinds) {
+        return kinds.file(this);
+    }
 }

@@ -24,4 +24,9 @@ public record HttpUpstreamConfig(
     public String type() {
         return "http";
     }
+
+    @Override
+    public <T> T match(Kinds<T> kinds) {
+        return kinds.http(this);
+    }
 }

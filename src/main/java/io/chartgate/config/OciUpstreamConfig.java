@@ -27,6 +27,11 @@ public record OciUpstreamConfig(
     }
 
     @Override
+    public <T> T match(Kinds<T> kinds) {
+        return kinds.oci(this);
+    }
+
+    @Override
     public IndexOptions index() {
         return NO_INDEX;
     }

@@ -32,4 +32,9 @@ public record S3UpstreamConfig(
     public String type() {
         return "s3";
     }
+
+    @Override
+    public <T> T match(Kinds<T> kinds) {
+        return kinds.s3(this);
+    }
 }

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -12,6 +11,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -82,8 +82,7 @@ public final class GatewayMetrics {
             reloads(result);
         }
         // every handshake result is exported from the start, so rate() and alerts see a zero, not a gap
-        for (String result : List.of("ok", "no_certificate", "unknown_ca", "expired", "not_yet_valid", "revoked", "protocol",
-                "other")) {
+        for (HandshakeResult result : HandshakeResult.values()) {
             handshakes(result);
         }
     }
@@ -155,14 +154,14 @@ public final class GatewayMetrics {
     }
 
     /** One TLS handshake: ok, no_certificate, unknown_ca, expired, not_yet_valid, revoked, protocol or other. */
-    public void handshake(String result) {
+    public void handshake(HandshakeResult result) {
         handshakes(result).increment();
     }
 
-    private Counter handshakes(String result) {
+    private Counter handshakes(HandshakeResult result) {
         return Counter.builder(MetricNames.TLS_HANDSHAKES)
                 .description("TLS handshakes by result")
-                .tag(MetricNames.RESULT, result)
+                .tag(MetricNames.RESULT, result.label())
                 .register(registry);
     }
 

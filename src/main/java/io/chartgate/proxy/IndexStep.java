@@ -103,17 +103,28 @@ public final class IndexStep {
 
     /** Which server a route's requests reach: routes with the same one see each other's writes. */
     private static String origin(UpstreamConfig upstream) {
-        if (upstream instanceof HttpUpstreamConfig http) {
-            URI url = http.url();
-            return "http " + url.getScheme().toLowerCase(Locale.ROOT) + "://" + url.getRawAuthority().toLowerCase(Locale.ROOT);
-        }
-        if (upstream instanceof S3UpstreamConfig s3) {
-            return "s3 " + s3.endpoint() + " " + s3.bucket();
-        }
-        if (upstream instanceof OciUpstreamConfig oci) {
-            return "oci " + oci.url();
-        }
-        return upstream.type() + " " + ((FileUpstreamConfig) upstream).dir();
+        return upstream.match(new UpstreamConfig.Kinds<String>() {
+            @Override
+            public String http(HttpUpstreamConfig http) {
+                URI url = http.url();
+                return "http " + url.getScheme().toLowerCase(Locale.ROOT) + "://" + url.getRawAuthority().toLowerCase(Locale.ROOT);
+            }
+
+            @Override
+            public String s3(S3UpstreamConfig s3) {
+                return "s3 " + s3.endpoint() + " " + s3.bucket();
+            }
+
+            @Override
+            public String file(FileUpstreamConfig file) {
+                return "file " + file.dir();
+            }
+
+            @Override
+            public String oci(OciUpstreamConfig oci) {
+                return "oci " + oci.url();
+            }
+        });
     }
 
     /**

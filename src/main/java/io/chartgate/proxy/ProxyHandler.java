@@ -16,7 +16,6 @@ import io.chartgate.policy.Access;
 import io.chartgate.policy.OciRequest;
 import io.chartgate.tls.ClientTrust;
 import io.chartgate.upstream.ResponseRelay;
-import io.chartgate.upstream.Router;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;

@@ -9,7 +9,7 @@ import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.OciUpstreamConfig;
 import io.chartgate.config.RouteConfig;
 import io.chartgate.config.S3UpstreamConfig;
-import io.chartgate.identity.IdentityExtractor;
+import io.chartgate.config.UpstreamConfig;
 import io.chartgate.metrics.GatewayMetrics;
 import io.chartgate.proxy.AccessLog;
 import io.chartgate.proxy.ClosingConnections;
@@ -22,15 +22,13 @@ import io.chartgate.tls.TlsMaterial;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.file.FileUpstream;
 import io.chartgate.upstream.http.HttpUpstream;
-import io.chartgate.upstream.s3.S3Upstream;
 import io.chartgate.upstream.oci.OciUpstream;
+import io.chartgate.upstream.s3.S3Upstream;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.ServerSSLOptions;
 import java.security.cert.X509CRL;
@@ -39,21 +37,19 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import javax.net.ssl.SSLHandshakeException;
 
 /**
- * The composition root: builds the upstream adapters, the TLS server with the request handler, and the admin
- * server from one compiled configuration; reloads it (file watch, SIGHUP, {@code POST /-/reload}) by building
+ * The composition root, and what there is one of per process: builds the upstream adapters, one
+ * {@link LoopServer} per event loop, the admin server, the probes, the reloader and the CRL fetcher from one
+ * compiled configuration; reloads it (file watch, SIGHUP, {@code POST /-/reload}) by building
  * a complete new state and swapping it in, or changing nothing; and stops everything in order.
  */
 public final class Gateway {
@@ -67,10 +63,6 @@ public final class Gateway {
     private final AccessLog accessLog;
     private final Reloader reloader;
     private final CrlFetcher crls;
-
-    /** One event loop's server and the connections it accepted (for tests of the spread, and the status). */
-    record LoopServer(HttpServer http, AtomicLong connections) {
-    }
 
     private static final AtomicInteger SHARED_RANDOM_PORT = new AtomicInteger();
 
@@ -99,7 +91,7 @@ public final class Gateway {
         metrics.expiries(expiries(compiled.tls()));
         Consumer<HandshakeRejection> rejections = rejection -> {
             metrics.handshake(rejection.reason());
-            accessLog.write(handshakeEntry(rejection.reason(), rejection.remote(), rejection));
+            accessLog.write(LoopServer.handshakeEntry(rejection.reason(), rejection.remote(), rejection));
         };
         AtomicReference<GatewayState> state = new AtomicReference<>(state(vertx, compiled));
         HttpServerOptions options;
@@ -126,33 +118,11 @@ public final class Gateway {
             options.setPort(-SHARED_RANDOM_PORT.incrementAndGet());
         }
         List<LoopServer> servers = new CopyOnWriteArrayList<>();
-        Supplier<Deployable> perLoop = () -> new VerticleBase() {
-            @Override
-            public Future<?> start() {
-                LoopServer server = new LoopServer(vertx.createHttpServer(options), new AtomicLong());
-                ProxyHandler handler = new ProxyHandler(state::get, accessLog, metrics, closing, crls::ready);
-                server.http().requestHandler(handler)
-                        .invalidRequestHandler(handler::invalid)
-                        .exceptionHandler(failure -> {
-                            String result = handshakeFailure(failure);
-                            if (result != null) {
-                                metrics.handshake(result);
-                                accessLog.write(handshakeEntry(result, null, null));
-                            }
-                        })
-                        .connectionHandler(connection -> {
-                            StrictRequestDecoder.install(connection, options);
-                            server.connections().incrementAndGet();
-                            metrics.handshake("ok");
-                            metrics.connectionOpened();
-                            connection.closeHandler(v -> {
-                                metrics.connectionClosed();
-                                handler.closed(connection);
-                            });
-                        });
-                servers.add(server);
-                return server.http().listen();
-            }
+        Supplier<Deployable> perLoop = () -> {
+            LoopServer server = new LoopServer(options, new ProxyHandler(state::get, accessLog, metrics, closing, crls::ready),
+                    metrics, accessLog);
+            servers.add(server);
+            return server;
         };
         UpstreamProbe probe = new UpstreamProbe(vertx, () -> state.get().upstreams());
         Liveness liveness = Liveness.start(vertx);
@@ -176,7 +146,7 @@ public final class Gateway {
                     crls.stop();
                     liveness.stop();
                     probe.stop();
-                    servers.forEach(s -> s.http().close());
+                    servers.stream().filter(s -> s.http() != null).forEach(s -> s.http().close());
                     state.get().upstreams().values().forEach(Upstream::close);
                 });
     }
@@ -242,55 +212,29 @@ public final class Gateway {
     private static Map<String, Upstream> upstreams(Vertx vertx, GatewayConfig config) {
         Map<String, Upstream> upstreams = new HashMap<>();
         for (RouteConfig route : config.routes()) {
-            if (route.upstream() instanceof HttpUpstreamConfig http) {
-                upstreams.put(route.name(), new HttpUpstream(vertx, http));
-            } else if (route.upstream() instanceof S3UpstreamConfig s3) {
-                upstreams.put(route.name(), S3Upstream.create(vertx, s3));
-            } else if (route.upstream() instanceof FileUpstreamConfig file) {
-                upstreams.put(route.name(), new FileUpstream(vertx, file));
-            } else if (route.upstream() instanceof OciUpstreamConfig oci) {
-                upstreams.put(route.name(), new OciUpstream(vertx, oci));
-            }
+            upstreams.put(route.name(), route.upstream().match(new UpstreamConfig.Kinds<Upstream>() {
+                @Override
+                public Upstream http(HttpUpstreamConfig http) {
+                    return new HttpUpstream(vertx, http);
+                }
+
+                @Override
+                public Upstream s3(S3UpstreamConfig s3) {
+                    return S3Upstream.create(vertx, s3);
+                }
+
+                @Override
+                public Upstream file(FileUpstreamConfig file) {
+                    return new FileUpstream(vertx, file);
+                }
+
+                @Override
+                public Upstream oci(OciUpstreamConfig oci) {
+                    return new OciUpstream(vertx, oci);
+                }
+            }));
         }
         return upstreams;
-    }
-
-    /**
-     * The metric result of a failed connection, or null when it is not a handshake failure or the trust
-     * manager already reported it (a refused certificate).
-     */
-    static String handshakeFailure(Throwable failure) {
-        if (!(failure instanceof SSLHandshakeException) && !(failure.getCause() instanceof SSLHandshakeException)) {
-            return null;
-        }
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof java.security.cert.CertificateException) {
-                return null;
-            }
-        }
-        String message = String.valueOf(failure.getMessage()).toLowerCase(java.util.Locale.ROOT);
-        if (message.contains("empty client certificate chain") || message.contains("null cert chain")
-                || message.contains("peer_did_not_return_a_certificate") || message.contains("certificate_required")) {
-            return "no_certificate";
-        }
-        if (message.contains("protocol") || message.contains("cipher") || message.contains("unsupported")) {
-            return "protocol";
-        }
-        return "other";
-    }
-
-    private static Map<String, Object> handshakeEntry(String reason, String remote, HandshakeRejection rejection) {
-        Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("event", "tls_handshake_failed");
-        entry.put("time", Instant.now().toString());
-        entry.put("reason", reason);
-        entry.put("remote", remote);
-        if (rejection != null && rejection.certificate() != null) {
-            entry.put("subject", rejection.certificate().getSubjectX500Principal().getName());
-            entry.put("fingerprint", IdentityExtractor.fingerprint(rejection.certificate()));
-            entry.put("detail", rejection.detail());
-        }
-        return entry;
     }
 
     public int port() {
@@ -313,7 +257,7 @@ public final class Gateway {
 
     /** How many connections each event loop's server accepted so far, in the order the servers started. */
     public List<Long> connectionsPerLoop() {
-        return servers.stream().map(s -> s.connections().get()).toList();
+        return servers.stream().map(LoopServer::connections).toList();
     }
 
     public Vertx vertx() {

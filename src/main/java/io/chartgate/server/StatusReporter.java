@@ -70,16 +70,28 @@ final class StatusReporter {
 
     /** Where a route goes, without credentials: the URL (user info dropped), the bucket and endpoint, the directory. */
     static String target(UpstreamConfig upstream) {
-        if (upstream instanceof HttpUpstreamConfig http) {
-            return withoutUserInfo(http.url());
-        } else if (upstream instanceof S3UpstreamConfig s3) {
-            return "s3://" + s3.bucket() + "/" + s3.keyPrefix() + " at " + withoutUserInfo(s3.endpoint()) + " (" + s3.region() + ")";
-        } else if (upstream instanceof FileUpstreamConfig file) {
-            return file.dir().toString();
-        } else if (upstream instanceof io.chartgate.config.OciUpstreamConfig oci) {
-            return "OCI registry " + withoutUserInfo(oci.url()) + (oci.auth() == null ? "" : " (gateway credentials: basic)");
-        }
-        return upstream.type();
+        return upstream.match(new UpstreamConfig.Kinds<String>() {
+            @Override
+            public String http(HttpUpstreamConfig http) {
+                return withoutUserInfo(http.url());
+            }
+
+            @Override
+            public String s3(S3UpstreamConfig s3) {
+                return "s3://" + s3.bucket() + "/" + s3.keyPrefix() + " at " + withoutUserInfo(s3.endpoint()) + " ("
+                        + s3.region() + ")";
+            }
+
+            @Override
+            public String file(FileUpstreamConfig file) {
+                return file.dir().toString();
+            }
+
+            @Override
+            public String oci(io.chartgate.config.OciUpstreamConfig oci) {
+                return "OCI registry " + withoutUserInfo(oci.url()) + (oci.auth() == null ? "" : " (gateway credentials: basic)");
+            }
+        });
     }
 
     private static String withoutUserInfo(URI uri) {

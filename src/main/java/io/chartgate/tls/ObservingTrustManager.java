@@ -1,5 +1,6 @@
 package io.chartgate.tls;
 
+import io.chartgate.metrics.HandshakeResult;
 import io.netty.handler.ssl.OpenSslCertificateException;
 import io.netty.internal.tcnative.CertificateVerifier;
 import java.net.Socket;
@@ -61,14 +62,14 @@ final class ObservingTrustManager extends X509ExtendedTrustManager {
      * "unknown certificate authority"). The JDK engine ignores the code and sends certificate_unknown.
      */
     private CertificateException report(String remote, X509Certificate[] chain, CertificateException e) {
-        String reason = HandshakeRejection.classify(e);
+        HandshakeResult reason = HandshakeClassifier.ofValidation(e);
         listener.accept(new HandshakeRejection(remote, chain.length == 0 ? null : chain[0], reason, e.getMessage()));
         int code = switch (reason) {
-            case "revoked" -> CertificateVerifier.X509_V_ERR_CERT_REVOKED;
-            case "expired" -> CertificateVerifier.X509_V_ERR_CERT_HAS_EXPIRED;
-            case "not_yet_valid" -> CertificateVerifier.X509_V_ERR_CERT_NOT_YET_VALID;
-            case "unknown_ca" -> CertificateVerifier.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
-            default -> CertificateVerifier.X509_V_ERR_CERT_REJECTED;
+            case REVOKED -> CertificateVerifier.X509_V_ERR_CERT_REVOKED;
+            case EXPIRED -> CertificateVerifier.X509_V_ERR_CERT_HAS_EXPIRED;
+            case NOT_YET_VALID -> CertificateVerifier.X509_V_ERR_CERT_NOT_YET_VALID;
+            case UNKNOWN_CA -> CertificateVerifier.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+            case OK, NO_CERTIFICATE, PROTOCOL, OTHER -> CertificateVerifier.X509_V_ERR_CERT_REJECTED;
         };
         OpenSslCertificateException mapped = new OpenSslCertificateException(e.getMessage(), code);
         mapped.initCause(e);

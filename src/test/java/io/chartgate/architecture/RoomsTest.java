@@ -65,7 +65,7 @@ class RoomsTest {
             java.util.Map.entry("metrics", java.util.Set.of()),
             java.util.Map.entry("helm", java.util.Set.of()),
             java.util.Map.entry("policy", java.util.Set.of("config", "identity")),
-            java.util.Map.entry("tls", java.util.Set.of("config")),
+            java.util.Map.entry("tls", java.util.Set.of("config", "metrics")),
             java.util.Map.entry("decision", java.util.Set.of("config", "identity", "policy", "tls", "upstream")),
             java.util.Map.entry("upstream", java.util.Set.of("config")),
             java.util.Map.entry("admin", java.util.Set.of("metrics")),
