@@ -65,6 +65,13 @@ public final class Bench {
     static final String OCI_BLOB = "{oci-blob}";
     static final String OCI_MANIFEST = "{oci-manifest}";
 
+    /**
+     * Row a with the servers given both cores: chartgate serves on an event loop per core, nginx with two workers. The
+     * load generator and the upstream stay where they are, so they share the servers' cores; the row runs last, with
+     * servers of its own.
+     */
+    static final String TWO_CORES = "a-2core";
+
     static final List<Scenario> SCENARIOS = List.of(
             new Scenario("a", "3 KB chart, 32 keep-alive connections", "GET", Fixtures.SMALL_CHART, 32, false, KeyType.ECDSA),
             new Scenario("i", "3 KB index.yaml of 4 charts, URLs rewritten, 32 keep-alive connections", "GET",
@@ -79,10 +86,14 @@ public final class Bench {
                     + " 32 keep-alive connections", "GET", OCI_BLOB, 32, false, KeyType.ECDSA),
             new Scenario("o-push", "OCI push: PUT a chart manifest under its tag (helm push's last request),"
                     + " 8 keep-alive connections", "PUT", OCI_MANIFEST, 8, false, KeyType.ECDSA),
-            new Scenario("d-rsa", "full handshake per request, RSA-2048", "GET", Fixtures.SMALL_CHART, 16, true, KeyType.RSA));
+            new Scenario("d-rsa", "full handshake per request, RSA-2048", "GET", Fixtures.SMALL_CHART, 16, true, KeyType.RSA),
+            new Scenario(TWO_CORES, "3 KB chart, 32 keep-alive connections, servers on both cores (nginx: 2 workers;"
+                    + " the load generator shares them)", "GET", Fixtures.SMALL_CHART, 32, false, KeyType.ECDSA));
 
     /** Table order: the issue's, with the RSA handshake next to the ECDSA one (it runs last: it restarts chartgate). */
-    static final List<String> TABLE_ORDER = List.of("a", "i", "b", "b-filter", "c", "d", "d-rsa", "e", "o-pull", "o-push");
+    static final List<String> TABLE_ORDER = List.of("a", TWO_CORES, "i", "b", "b-filter", "c", "d", "d-rsa", "e", "o-pull",
+            "o-push");
+
 
 
     static boolean oci(String scenario) {
@@ -179,6 +190,17 @@ public final class Bench {
                     Server server;
                     int port;
                     SslContext tls = clientTls.get(scenario.keys());
+                    if (TWO_CORES.equals(scenario.id())) {
+                        if ("direct".equals(target)) {
+                            continue; // the plain upstream's ceiling is row a's
+                        }
+                        if (chartgate != null) {
+                            chartgate.close();
+                            servers.remove(chartgate);
+                            chartgate = null;
+                            chartgateKeys = null;
+                        }
+                    }
                     switch (target) {
                         case "direct" -> {
                             server = direct;
@@ -192,8 +214,21 @@ public final class Bench {
                         case "nginx" -> {
                             server = nginx;
                             port = nginxPorts.get(scenario.keys());
+                            if (TWO_CORES.equals(scenario.id())) {
+                                port = Servers.freePort();
+                                server = start(Servers.mtlsNginx("nginx-2core", work, upstreamPort, registryPort,
+                                        List.of(new Servers.Listener(port, pki.get(scenario.keys()))),
+                                        options.pin ? SERVER_CORE + "," + CLIENT_CORE : null, 2));
+                            }
                         }
                         default -> {
+                            if (TWO_CORES.equals(scenario.id())) {
+                                port = Servers.freePort();
+                                server = start(Servers.chartgate(work, options.jar, "chartgate-2core", port, Servers.freePort(),
+                                        upstreamPort, ociRows ? registryPort : 0, pki.get(scenario.keys()), options.jvmOptions,
+                                        options.pin ? SERVER_CORE + "," + CLIENT_CORE : null));
+                                break;
+                            }
                             if (chartgateKeys != scenario.keys()) {
                                 if (chartgate != null) {
                                     chartgate.close();
@@ -230,6 +265,10 @@ public final class Bench {
                     LongSupplier cpu = measured::cpuNanos;
                     LoadClient.Result result = client.run(load, options.warmup, options.measure, cpu);
                     rows.add(new Row(scenario, target, result));
+                    if (TWO_CORES.equals(scenario.id())) {
+                        server.close(); // the row's own servers
+                        servers.remove(server);
+                    }
                     if ("e".equals(scenario.id())) {
                         checkUpload(fixtures, target).ifPresent(problems::add);
                     }
@@ -399,8 +438,9 @@ public final class Bench {
         Map<String, Double> nginx = rows.stream().filter(r -> "nginx".equals(r.target()))
                 .collect(Collectors.toMap(r -> r.scenario().id(), r -> r.result().perSecond()));
         StringBuilder out = new StringBuilder(
-                "| scenario | target | req/s | body MiB/s | p50 ms | p99 ms | errors | server CPU | load-gen CPU | vs nginx |\n"
-                        + "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                "| scenario | target | req/s | body MiB/s | p50 ms | p99 ms | errors | server CPU | server µs/req | load-gen CPU"
+                        + " | vs nginx |\n"
+                        + "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String id : TABLE_ORDER) {
             for (Row row : rows) {
                 if (!row.scenario().id().equals(id)) {
@@ -408,11 +448,11 @@ public final class Bench {
                 }
                 LoadClient.Result r = row.result();
                 Double base = nginx.get(id);
-                out.append(String.format(Locale.ROOT, "| %s %s | %s | %,.0f | %,.1f | %.2f | %.2f | %d | %.0f%% | %.0f%% | %s |%n",
+                out.append(String.format(Locale.ROOT, "| %s %s | %s | %,.0f | %,.1f | %.2f | %.2f | %d | %.0f%% | %,.0f | %.0f%% | %s |%n",
                         id, row.scenario().title(), row.target(), r.perSecond(), r.bytes() / r.seconds() / (1 << 20),
                         r.latencyMicros().getValueAtPercentile(50) / 1000.0,
                         r.latencyMicros().getValueAtPercentile(99) / 1000.0, r.errors(), r.serverCpu() * 100,
-                        r.generatorCpu() * 100,
+                        r.perSecond() == 0 ? 0.0 : r.serverCpu() * 1e6 / r.perSecond(), r.generatorCpu() * 100,
                         base == null || base == 0 ? "" : String.format(Locale.ROOT, "%.2f×", r.perSecond() / base)));
             }
         }

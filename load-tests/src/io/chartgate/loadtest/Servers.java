@@ -79,9 +79,14 @@ final class Servers {
 
     /** {@code taskset -c CORE} in front of a command, or nothing when pinning is off. */
     static List<String> pinned(Integer core, List<String> command) {
+        return pinned(core == null ? null : String.valueOf(core), command);
+    }
+
+    /** {@code taskset -c CPUS} ({@code 0,1}) in front of a command, or nothing when pinning is off. */
+    static List<String> pinned(String cpus, List<String> command) {
         List<String> all = new ArrayList<>();
-        if (core != null) {
-            all.addAll(List.of("taskset", "-c", String.valueOf(core)));
+        if (cpus != null) {
+            all.addAll(List.of("taskset", "-c", cpus));
         }
         all.addAll(command);
         return all;
@@ -102,7 +107,7 @@ final class Servers {
                     }
                   }
                 """.formatted(port, fixtures.docRoot);
-        return nginx(name, work, port, core, server);
+        return nginx(name, work, port, core == null ? null : String.valueOf(core), 1, server);
     }
 
     /**
@@ -114,6 +119,12 @@ final class Servers {
      */
     static Server mtlsNginx(Path work, int upstreamPort, int registryPort, List<Listener> listeners, Integer core)
             throws IOException, InterruptedException {
+        return mtlsNginx("nginx", work, upstreamPort, registryPort, listeners, core == null ? null : String.valueOf(core), 1);
+    }
+
+    /** As above, with {@code workers} worker processes on the cores {@code cpus} ({@code 0,1}; null: unpinned). */
+    static Server mtlsNginx(String name, Path work, int upstreamPort, int registryPort, List<Listener> listeners, String cpus,
+            int workers) throws IOException, InterruptedException {
         StringBuilder servers = new StringBuilder("""
                   upstream charts {
                     server 127.0.0.1:%d;
@@ -163,19 +174,19 @@ final class Servers {
                       }
                     """.formatted(listener.port(), pki.serverCert(), pki.serverKey(), pki.caCert(), upstreamPort));
         }
-        return nginx("nginx", work, listeners.get(0).port(), core, servers.toString());
+        return nginx(name, work, listeners.get(0).port(), cpus, workers, servers.toString());
     }
 
     record Listener(int port, Fixtures.Pki pki) {
     }
 
-    private static Server nginx(String name, Path work, int port, Integer core, String servers)
+    private static Server nginx(String name, Path work, int port, String cpus, int workers, String servers)
             throws IOException, InterruptedException {
         Path dir = work.resolve(name);
         Files.createDirectories(dir);
         String config = """
                 %s
-                worker_processes 1;
+                worker_processes %d;
                 pid %s/nginx.pid;
                 error_log %s/error.log warn;
                 events { worker_connections 4096; }
@@ -195,12 +206,12 @@ final class Servers {
                   scgi_temp_path %s/scgi_temp;
                 %s
                 }
-                """.formatted("root".equals(System.getProperty("user.name")) ? "user root root;" : "",
+                """.formatted("root".equals(System.getProperty("user.name")) ? "user root root;" : "", workers,
                 dir, dir, dir, dir, dir, dir, dir, dir, servers);
         Path conf = dir.resolve("nginx.conf");
         Files.writeString(conf, config);
         Path log = dir.resolve("stderr.log");
-        Process process = new ProcessBuilder(pinned(core, List.of(nginxBinary(), "-p", dir + "/", "-c", conf.toString(),
+        Process process = new ProcessBuilder(pinned(cpus, List.of(nginxBinary(), "-p", dir + "/", "-c", conf.toString(),
                 "-g", "daemon off;")))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Server server = new Server(name, process, log);
@@ -223,6 +234,13 @@ final class Servers {
      */
     static Server chartgate(Path work, Path jar, String name, int port, int adminPort, int upstreamPort, int registryPort,
                             Fixtures.Pki pki, List<String> jvmOptions, Integer core) throws IOException, InterruptedException {
+        return chartgate(work, jar, name, port, adminPort, upstreamPort, registryPort, pki, jvmOptions,
+                core == null ? null : String.valueOf(core));
+    }
+
+    /** As above, on the cores {@code cpus} ({@code 0,1}; null: unpinned): it serves on one event loop per core it has. */
+    static Server chartgate(Path work, Path jar, String name, int port, int adminPort, int upstreamPort, int registryPort,
+                            Fixtures.Pki pki, List<String> jvmOptions, String cpus) throws IOException, InterruptedException {
         Path dir = work.resolve(name);
         Files.createDirectories(dir);
         List<String> reads = new ArrayList<>(List.of("/charts/**", Fixtures.INDEX, "/small/**", Fixtures.FILTERED_INDEX));
@@ -270,7 +288,7 @@ final class Servers {
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", jar.toString(), "run", "--config", conf.toString()));
         Path log = dir.resolve("stderr.log");
-        Process process = new ProcessBuilder(pinned(core, command))
+        Process process = new ProcessBuilder(pinned(cpus, command))
                 .redirectOutput(dir.resolve("access.log").toFile()).redirectError(log.toFile()).start();
         Server server = new Server(name, process, log);
         awaitReady(server, adminPort);
