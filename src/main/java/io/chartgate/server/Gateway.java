@@ -19,6 +19,7 @@ import io.chartgate.proxy.ProxyHandler;
 import io.chartgate.tls.HandshakeRejection;
 import io.chartgate.tls.SslOptionsMapper;
 import io.chartgate.tls.TlsMaterial;
+import io.chartgate.tls.TrustSwitch;
 import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.file.FileUpstream;
 import io.chartgate.upstream.http.HttpUpstream;
@@ -94,9 +95,11 @@ public final class Gateway {
             accessLog.write(LoopServer.handshakeEntry(rejection.reason(), rejection.remote(), rejection));
         };
         AtomicReference<GatewayState> state = new AtomicReference<>(state(vertx, compiled));
+        // handshakes are judged under the trust of the state in force: a reload's swap changes both at once
+        TrustSwitch trust = new TrustSwitch(() -> state.get().trust(), Clock.systemUTC(), rejections);
         HttpServerOptions options;
         try {
-            options = SslOptionsMapper.httpServerOptions(sslOptions(compiled, rejections));
+            options = SslOptionsMapper.httpServerOptions(sslOptions(compiled, trust));
         } catch (RuntimeException e) {
             state.get().upstreams().values().forEach(Upstream::close);
             throw e;
@@ -128,7 +131,7 @@ public final class Gateway {
         Liveness liveness = Liveness.start(vertx);
         // the TLS options live with the server that bound the port: updating any one updates all
         Reloader reloader = new Reloader(vertx, loader, compiled, () -> servers.get(0).http(), state, metrics, accessLog,
-                rejections, probe);
+                trust, probe);
         reloading.set(reloader);
         StatusReporter status = new StatusReporter(state::get, probe, reloader.lastReload, metrics, Instant.now());
         return vertx.deployVerticle(perLoop, new DeploymentOptions().setInstances(loops))
@@ -184,9 +187,8 @@ public final class Gateway {
         return names;
     }
 
-    static ServerSSLOptions sslOptions(CompiledConfig compiled, Consumer<HandshakeRejection> rejections) {
-        return SslOptionsMapper.serverOptions(compiled.config().server().tls(), compiled.tls(), compiled.trust(),
-                Clock.systemUTC(), rejections);
+    static ServerSSLOptions sslOptions(CompiledConfig compiled, TrustSwitch trust) {
+        return SslOptionsMapper.serverOptions(compiled.config().server().tls(), compiled.tls(), trust);
     }
 
     /** The server certificate, every trusted CA and every CRL's nextUpdate, for the expiry gauges. */

@@ -10,7 +10,7 @@ import io.chartgate.config.RouteConfig;
 import io.chartgate.metrics.GatewayMetrics;
 import io.chartgate.proxy.AccessLog;
 import io.chartgate.proxy.GatewayState;
-import io.chartgate.tls.HandshakeRejection;
+import io.chartgate.tls.TrustSwitch;
 import io.chartgate.upstream.Upstream;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,13 +29,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
  * Reloads the configuration and every file it names, whole or not at all: compiles it off the event loop,
  * builds the new upstream adapters, hands the new TLS material to the server ({@code updateSSLOptions} with
- * force, since the file names do not change) and only then swaps the request handler's state. On any failure
+ * force, since the file names do not change) and only then swaps the request handler's state. Handshakes are judged
+ * under the swapped state's trust ({@link TrustSwitch}), so handshakes and requests change trust in one step on
+ * every event loop. On any failure
  * the old state stays, and the failure is logged and counted. Files are watched by content (a hash, not a
  * modification time), so an in-place edit, a rename over a file and a Kubernetes {@code ..data} symlink swap
  * are all seen. Replaced upstream adapters are closed only once the last request running under the replaced
@@ -52,7 +53,7 @@ final class Reloader {
     private final AtomicReference<GatewayState> state;
     private final GatewayMetrics metrics;
     private final AccessLog accessLog;
-    private final Consumer<HandshakeRejection> rejections;
+    private final TrustSwitch trust;
     private final UpstreamProbe probe;
     private volatile CompiledConfig current;
     /** The configuration the gateway started with: what the listener, admin port and meters were built from. */
@@ -64,7 +65,7 @@ final class Reloader {
     final LastReload lastReload = new LastReload();
 
     Reloader(Vertx vertx, ConfigLoader loader, CompiledConfig compiled, Supplier<HttpServer> server, AtomicReference<GatewayState> state,
-            GatewayMetrics metrics, AccessLog accessLog, Consumer<HandshakeRejection> rejections, UpstreamProbe probe) {
+            GatewayMetrics metrics, AccessLog accessLog, TrustSwitch trust, UpstreamProbe probe) {
         this.vertx = vertx;
         this.loader = loader;
         this.configFile = compiled.config().source();
@@ -74,7 +75,7 @@ final class Reloader {
         this.state = state;
         this.metrics = metrics;
         this.accessLog = accessLog;
-        this.rejections = rejections;
+        this.trust = trust;
         this.probe = probe;
         this.fingerprint = fingerprint(compiled.config(), null);
     }
@@ -132,8 +133,12 @@ final class Reloader {
         // against what runs, not the last reload: a port edited two reloads ago still waits for the restart
         List<String> restartRequired = restartRequired(started, after);
         GatewayState next = Gateway.state(vertx, compiled);
-        return server.get().updateSSLOptions(Gateway.sslOptions(compiled, rejections), true).transform(updated -> {
+        // the new context advertises the new CAs; handshakes are judged under the new trust from the swap below on,
+        // the moment requests are
+        trust.advertise(compiled.trust());
+        return server.get().updateSSLOptions(Gateway.sslOptions(compiled, trust), true).transform(updated -> {
             if (updated.failed()) {
+                trust.advertise(state.get().trust());
                 next.upstreams().values().forEach(Upstream::close);
                 return Future.succeededFuture(failed(trigger, List.of("the new TLS material was refused: "
                         + updated.cause().getMessage())));

@@ -12,18 +12,10 @@ import io.vertx.core.net.ServerSSLOptions;
 import io.vertx.core.net.TrustOptions;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.cert.PKIXBuilderParameters;
-import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.function.Consumer;
-import javax.net.ssl.CertPathTrustManagerParameters;
 import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The only place that builds Vert.x SSL options: the server key and chain, the trusted client CAs (whose
@@ -69,28 +61,17 @@ public final class SslOptionsMapper {
     }
 
     /**
-     * @param rejections told of every client certificate the handshake refuses
+     * @param trust judges client certificates under the trust in force when each handshake happens
      */
-    public static ServerSSLOptions serverOptions(TlsConfig config, TlsMaterial material, ClientTrust trust, Clock clock,
-            Consumer<HandshakeRejection> rejections) {
+    public static ServerSSLOptions serverOptions(TlsConfig config, TlsMaterial material, TrustSwitch trust) {
         ServerSSLOptions options = new ServerSSLOptions()
                 .setKeyCertOptions(keyCert(material))
-                .setTrustOptions(trust(trust, clock, rejections))
+                .setTrustOptions(TrustOptions.wrap(trust))
                 .setClientAuth(config.clientAuth() == ClientAuth.REQUIRED
                         ? io.vertx.core.http.ClientAuth.REQUIRED : io.vertx.core.http.ClientAuth.REQUEST)
                 .setEnabledSecureTransportProtocols(new LinkedHashSet<>(config.protocols()));
         CIPHER_SUITES.forEach(options::addEnabledCipherSuite);
         return options;
-    }
-
-    /**
-     * The names the CertificateRequest lists: the anchors and the configured intermediates, so a client whose
-     * certificate file holds only its own certificate (issued by an intermediate) still offers it.
-     */
-    private static X509Certificate[] acceptedIssuers(ClientTrust trust) {
-        List<X509Certificate> issuers = new java.util.ArrayList<>(trust.anchors());
-        issuers.addAll(trust.intermediates());
-        return issuers.toArray(new X509Certificate[0]);
     }
 
     private static KeyCertOptions keyCert(TlsMaterial material) {
@@ -107,27 +88,6 @@ public final class SslOptionsMapper {
                     ? new OpenSslCachingX509KeyManagerFactory(factory) : factory);
         } catch (GeneralSecurityException | java.io.IOException e) {
             throw new IllegalStateException("cannot build the server key manager", e);
-        }
-    }
-
-    private static TrustOptions trust(ClientTrust trust, Clock clock, Consumer<HandshakeRejection> rejections) {
-        try {
-            PKIXBuilderParameters params = new PKIXBuilderParameters(trust.trustAnchors(), new X509CertSelector());
-            // the configured intermediates link a client that sends only its own certificate
-            params.addCertStore(trust.intermediateStore());
-            // Revocation is ours: the JDK's own checking would demand a CRL for every CA.
-            params.setRevocationEnabled(false);
-            params.addCertPathChecker(new RevocationChecker(trust, clock));
-            TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
-            factory.init(new CertPathTrustManagerParameters(params));
-            for (TrustManager tm : factory.getTrustManagers()) {
-                if (tm instanceof X509ExtendedTrustManager pkix) {
-                    return TrustOptions.wrap(new ObservingTrustManager(pkix, acceptedIssuers(trust), rejections));
-                }
-            }
-            throw new IllegalStateException("the PKIX trust manager factory made no X509 trust manager");
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot build the client-certificate trust manager", e);
         }
     }
 }

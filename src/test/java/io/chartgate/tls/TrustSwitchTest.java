@@ -1,0 +1,50 @@
+package io.chartgate.tls;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.chartgate.config.CrlStale;
+import io.chartgate.metrics.HandshakeResult;
+import io.chartgate.testing.TestPki;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Handshakes are judged under the trust in force when they happen: a swap of the state changes them at once. */
+class TrustSwitchTest {
+
+    @Test
+    void handshakesFollowTheTrustInForceAndTheAdvertisedNamesFollowAdvertise(@TempDir Path dir) throws Exception {
+        TestPki a = TestPki.create(dir.resolve("a"), "CA A");
+        TestPki b = TestPki.create(dir.resolve("b"), "CA B");
+        X509Certificate alice = a.client("alice").issue().certificate();
+        X509Certificate bob = b.client("bob").issue().certificate();
+        ClientTrust trustA = ClientTrust.of(List.of(a.ca().certificate()), List.of(), List.of(), CrlStale.REJECT);
+        ClientTrust trustB = ClientTrust.of(List.of(b.ca().certificate()), List.of(), List.of(), CrlStale.REJECT);
+        AtomicReference<ClientTrust> inForce = new AtomicReference<>(trustA);
+        List<HandshakeRejection> rejections = new ArrayList<>();
+        TrustSwitch trust = new TrustSwitch(inForce::get, Clock.systemUTC(), rejections::add);
+        // a refusal carries BoringSSL's verify code, as in the server: its library is loaded there before any handshake
+        assertEquals(true, io.netty.handler.ssl.OpenSsl.isAvailable());
+
+        trust.checkClientTrusted(new X509Certificate[] {alice}, "EC");
+        assertThrows(CertificateException.class, () -> trust.checkClientTrusted(new X509Certificate[] {bob}, "EC"));
+        assertEquals(HandshakeResult.UNKNOWN_CA, rejections.get(0).reason());
+        assertArrayEquals(new X509Certificate[] {a.ca().certificate()}, trust.getAcceptedIssuers());
+
+        // a reload names the new CAs for the next TLS context first, then swaps the state: from then on, B's
+        trust.advertise(trustB);
+        assertArrayEquals(new X509Certificate[] {b.ca().certificate()}, trust.getAcceptedIssuers());
+        trust.checkClientTrusted(new X509Certificate[] {alice}, "EC"); // not swapped yet: still A's
+        inForce.set(trustB);
+        trust.checkClientTrusted(new X509Certificate[] {bob}, "EC");
+        assertThrows(CertificateException.class, () -> trust.checkClientTrusted(new X509Certificate[] {alice}, "EC"));
+    }
+}
