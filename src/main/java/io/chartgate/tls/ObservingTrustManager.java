@@ -15,7 +15,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * certificate it refuses (with the peer's address), so a refused handshake can be logged and counted with
  * the presented subject and fingerprint. Server certificates are never checked here.
  */
-final class ObservingTrustManager extends X509ExtendedTrustManager {
+final class ObservingTrustManager extends ClientOnlyTrustManager {
 
     private final X509ExtendedTrustManager delegate;
     private final X509Certificate[] acceptedIssuers;
@@ -76,20 +76,7 @@ final class ObservingTrustManager extends X509ExtendedTrustManager {
         return mapped;
     }
 
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        throw new CertificateException("this trust manager only checks client certificates");
-    }
 
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        throw new CertificateException("this trust manager only checks client certificates");
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        throw new CertificateException("this trust manager only checks client certificates");
-    }
 
     @Override
     public X509Certificate[] getAcceptedIssuers() {

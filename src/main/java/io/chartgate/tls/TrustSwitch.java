@@ -23,7 +23,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * handshakes and requests are judged by in the same step, on every event loop; the TLS context itself only carries
  * the server's key and the CA names the CertificateRequest advertises ({@link #advertise}).
  */
-public final class TrustSwitch extends X509ExtendedTrustManager {
+public final class TrustSwitch extends ClientOnlyTrustManager {
 
     private final Supplier<ClientTrust> inForce;
     private final Clock clock;
@@ -111,20 +111,7 @@ public final class TrustSwitch extends X509ExtendedTrustManager {
         current().checkClientTrusted(chain, authType);
     }
 
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        throw new CertificateException("this trust manager only checks client certificates");
-    }
 
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        throw new CertificateException("this trust manager only checks client certificates");
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        throw new CertificateException("this trust manager only checks client certificates");
-    }
 
     @Override
     public X509Certificate[] getAcceptedIssuers() {
