@@ -13,6 +13,7 @@ import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -79,16 +80,15 @@ public final class ForwardedHeaders {
             ForwardClientCert mode, List<Cidr> trustedProxies, String requestId) {
         MultiMap in = request.headers();
         MultiMap out = MultiMap.caseInsensitiveMultiMap();
-        out.addAll(in);
-        HopByHop.strip(out);
-        for (String name : in.names()) {
-            if (isSpoofable(name)) {
-                out.remove(name);
+        // one pass over the client's headers, keeping what may go on (copying all, then removing, cost twice as much)
+        java.util.Set<String> named = connectionNamed(in);
+        for (Map.Entry<String, String> header : in) {
+            String name = header.getKey().toLowerCase(Locale.ROOT);
+            if (!HopByHop.HEADERS.contains(name) && (named == null || !named.contains(name)) && !isSpoofable(name)
+                    && !name.equals("host") && !name.equals("content-length") && !name.equals("expect")) {
+                out.add(header.getKey(), header.getValue());
             }
         }
-        out.remove("host");
-        out.remove("content-length");
-        out.remove("expect");
 
         String peer = request.connection().remoteAddress().hostAddress();
         String forwardedFor = peer;
@@ -113,6 +113,23 @@ public final class ForwardedHeaders {
             }
         }
         return out;
+    }
+
+    /** The header names every {@code Connection} header lists, lower-cased; null when there is none. */
+    private static java.util.Set<String> connectionNamed(MultiMap headers) {
+        java.util.Set<String> named = null;
+        for (String connection : headers.getAll("connection")) {
+            for (String name : connection.split(",")) {
+                String n = name.trim().toLowerCase(Locale.ROOT);
+                if (!n.isEmpty()) {
+                    if (named == null) {
+                        named = new java.util.HashSet<>();
+                    }
+                    named.add(n);
+                }
+            }
+        }
+        return named;
     }
 
     /** Envoy's form: {@code Hash=…;Subject="…";URI=…;DNS=…}. */
