@@ -27,13 +27,17 @@ final class StrictRequestDecoder extends VertxHttpRequestDecoder {
         super(options);
     }
 
-    /** Swaps in the strict decoder on a new HTTP/1.x connection, before its first request is read. */
+    /**
+     * Swaps in the strict decoder on a new HTTP/1.x connection, before its first request is read, and puts
+     * {@link HeapRequestContent} in front of Vert.x's handler.
+     */
     static void install(HttpConnection connection, HttpServerOptions options) {
         if (connection instanceof ConnectionBase base) {
             ChannelPipeline pipeline = base.channel().pipeline();
             if (pipeline.get(DECODER) instanceof VertxHttpRequestDecoder current && !(current instanceof StrictRequestDecoder)) {
                 pipeline.replace(DECODER, DECODER, new StrictRequestDecoder(options));
             }
+            HeapRequestContent.install(pipeline);
         }
     }
 

@@ -1,0 +1,62 @@
+package io.chartgate.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+
+/**
+ * Hands Vert.x a request body chunk as a heap copy, the original's pooled buffer released at once.
+ *
+ * <p>Vert.x copies every chunk to the heap itself ({@code VertxHandler.safeBuffer}), but only when it handles it:
+ * a chunk that arrives while the connection is paused (an upload held back by a slow upstream, a body behind a
+ * refused request) waits in the connection's queue as it was read, pooled, and Vert.x 5.0.7 drops that queue
+ * unreleased when the connection closes. Each client that broke off such an upload leaked up to eight reads of
+ * pooled direct memory (Netty's paranoid leak detection found it: {@code testing/NettyLeaks}). A heap copy made
+ * here is the same one copy, and a queued one is only garbage when its connection goes; Vert.x passes heap
+ * buffers on as they are.
+ */
+@ChannelHandler.Sharable
+final class HeapRequestContent extends ChannelInboundHandlerAdapter {
+
+    static final HeapRequestContent INSTANCE = new HeapRequestContent();
+
+    /** Vert.x's own handler in the pipeline: the copy is made just before it. */
+    private static final String VERTX_HANDLER = "handler";
+    private static final String NAME = "chartgateHeapContent";
+
+    private HeapRequestContent() {
+    }
+
+    /** Puts the copy in front of Vert.x's handler, once per connection. */
+    static void install(ChannelPipeline pipeline) {
+        if (pipeline.get(NAME) == null && pipeline.get(VERTX_HANDLER) != null) {
+            pipeline.addBefore(VERTX_HANDLER, NAME, INSTANCE);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpContent content && msg != LastHttpContent.EMPTY_LAST_CONTENT && pooled(content.content())) {
+            ByteBuf pooled = content.content();
+            byte[] bytes = new byte[pooled.readableBytes()];
+            pooled.getBytes(pooled.readerIndex(), bytes);
+            // replace keeps the kind (last or not), the trailers and the decoder's result
+            HttpContent copy = content.replace(bytes.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
+            content.release();
+            ctx.fireChannelRead(copy);
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** Memory a pool or the direct arena lends, which must go back; a plain heap buffer is the collector's. */
+    private static boolean pooled(ByteBuf buffer) {
+        return buffer != Unpooled.EMPTY_BUFFER && (buffer.isDirect() || !(buffer.alloc() instanceof UnpooledByteBufAllocator));
+    }
+}
