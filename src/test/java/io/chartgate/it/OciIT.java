@@ -9,6 +9,7 @@ import io.chartgate.testing.GatewayHarness;
 import io.chartgate.testing.HelmCli;
 import io.chartgate.testing.OciGateway;
 import io.chartgate.testing.RegistryServer;
+import io.chartgate.testing.Resources;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
 import io.vertx.core.json.JsonObject;
@@ -110,15 +111,7 @@ class OciIT {
 
     @AfterAll
     static void stop() {
-        if (oci != null) {
-            oci.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
-        if (locked != null) {
-            locked.close();
-        }
+        Resources.closeAll(oci, registry, locked);
     }
 
     private static void pushAndPull(String major, Path chart, String repository, String name) throws Exception {

@@ -11,6 +11,7 @@ import io.chartgate.testing.HelmCli;
 import io.chartgate.testing.OciGateway;
 import io.chartgate.testing.PgpKeys;
 import io.chartgate.testing.RegistryServer;
+import io.chartgate.testing.Resources;
 import io.chartgate.testing.TestPki;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -92,12 +93,7 @@ class OciIndexIT {
 
     @AfterAll
     static void stop() {
-        if (oci != null) {
-            oci.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
+        Resources.closeAll(oci, registry);
     }
 
     private static Path chart(String name, String version) {

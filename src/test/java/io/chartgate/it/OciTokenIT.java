@@ -8,6 +8,7 @@ import io.chartgate.testing.GatewayHarness;
 import io.chartgate.testing.HelmCli;
 import io.chartgate.testing.OciGateway;
 import io.chartgate.testing.RegistryServer;
+import io.chartgate.testing.Resources;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
 import io.chartgate.testing.TokenServer;
@@ -87,15 +88,7 @@ class OciTokenIT {
 
     @AfterAll
     static void stop() {
-        if (oci != null) {
-            oci.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
-        if (tokens != null) {
-            tokens.close();
-        }
+        Resources.closeAll(oci, registry, tokens);
     }
 
     private static HttpResponse<String> get(String path) throws Exception {
