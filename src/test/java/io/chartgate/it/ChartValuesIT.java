@@ -1,15 +1,16 @@
 package io.chartgate.it;
 
+import static io.chartgate.testing.Manifests.kind;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.chartgate.cli.Main;
 import io.chartgate.config.Limits;
 import io.chartgate.testing.HelmCli;
+import io.chartgate.testing.Manifests;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -55,19 +56,7 @@ class ChartValuesIT {
     }
 
     private List<JsonNode> renderWithHelm(String major, String... values) throws Exception {
-        HelmCli.Result out = template(major, values);
-        assertTrue(out.ok(), out::toString);
-        List<JsonNode> docs = new ArrayList<>();
-        try (var parser = new YAMLMapper().createParser(out.output())) {
-            var it = new YAMLMapper().readValues(parser, JsonNode.class);
-            while (it.hasNext()) {
-                JsonNode doc = it.next();
-                if (doc != null && doc.has("kind")) {
-                    docs.add(doc);
-                }
-            }
-        }
-        return docs;
+        return Manifests.of(template(major, values));
     }
 
     private List<JsonNode> render(String... values) throws Exception {
@@ -81,11 +70,6 @@ class ChartValuesIT {
             assertFalse(out.ok(), () -> "helm " + major + " rendered it:\n" + out.output());
             assertTrue(out.output().contains(complaint), () -> "helm " + major + ": " + out);
         }
-    }
-
-    private static JsonNode kind(List<JsonNode> docs, String kind) {
-        return docs.stream().filter(d -> d.get("kind").asText().equals(kind)).findFirst()
-                .orElseThrow(() -> new AssertionError("no " + kind + " rendered"));
     }
 
     private static boolean has(List<JsonNode> docs, String kind) {

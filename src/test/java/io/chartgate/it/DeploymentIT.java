@@ -1,5 +1,6 @@
 package io.chartgate.it;
 
+import static io.chartgate.testing.Manifests.kind;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.chartgate.cli.Main;
 import io.chartgate.testing.HelmCli;
+import io.chartgate.testing.Manifests;
 import io.chartgate.testing.TestPki;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -40,23 +42,7 @@ class DeploymentIT {
     private List<JsonNode> render(String major, String valuesFile) throws Exception {
         HelmCli.Result out = HelmCli.of(major, dir.resolve("helm" + major)).run(Path.of("."), "template", "gw", CHART.toString(),
                 "-f", CHART.resolve("ci").resolve(valuesFile).toString());
-        assertTrue(out.ok(), out::toString);
-        List<JsonNode> docs = new ArrayList<>();
-        try (var parser = new YAMLMapper().createParser(out.output())) {
-            var it = new YAMLMapper().readValues(parser, JsonNode.class);
-            while (it.hasNext()) {
-                JsonNode doc = it.next();
-                if (doc != null && doc.has("kind")) {
-                    docs.add(doc);
-                }
-            }
-        }
-        return docs;
-    }
-
-    private static JsonNode kind(List<JsonNode> docs, String kind) {
-        return docs.stream().filter(d -> d.get("kind").asText().equals(kind)).findFirst()
-                .orElseThrow(() -> new AssertionError("no " + kind + " rendered"));
+        return Manifests.of(out);
     }
 
     @ParameterizedTest(name = "helm {0} {1}")

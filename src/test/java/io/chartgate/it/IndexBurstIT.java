@@ -9,6 +9,7 @@ import io.chartgate.testing.GzipBomb;
 import io.chartgate.testing.KeepAliveClient;
 import io.chartgate.testing.LargeIndex;
 import io.chartgate.testing.NginxServer;
+import io.chartgate.testing.Resources;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
 import io.chartgate.testing.Together;
@@ -182,15 +183,7 @@ class IndexBurstIT {
 
     @AfterAll
     static void stop() {
-        try {
-            if (gateway != null) {
-                gateway.close();
-            }
-        } finally {
-            if (nginx != null) {
-                nginx.close();
-            }
-        }
+        Resources.closeAll(gateway, nginx);
     }
 
     private static String expectedBig() {

@@ -13,6 +13,7 @@ import io.chartgate.testing.GzipBomb;
 import io.chartgate.testing.KeepAliveClient;
 import io.chartgate.testing.LargeIndex;
 import io.chartgate.testing.NginxServer;
+import io.chartgate.testing.Resources;
 import io.chartgate.testing.S3ProxyServer;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
@@ -124,21 +125,7 @@ class IndexPipelineIT {
 
     @AfterAll
     static void stop() {
-        try {
-            if (gateway != null) {
-                gateway.close();
-            }
-        } finally {
-            try {
-                if (s3 != null) {
-                    s3.close();
-                }
-            } finally {
-                if (nginx != null) {
-                    nginx.close();
-                }
-            }
-        }
+        Resources.closeAll(gateway, s3, nginx);
     }
 
     /** A gateway configuration: {@code limits} inside {@code server.limits}, then the routes, relative to a subdirectory. */

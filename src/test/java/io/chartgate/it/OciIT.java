@@ -1,17 +1,19 @@
 package io.chartgate.it;
 
+import static io.chartgate.testing.OciGateway.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chartgate.testing.GatewayHarness;
 import io.chartgate.testing.HelmCli;
+import io.chartgate.testing.OciGateway;
 import io.chartgate.testing.RegistryServer;
+import io.chartgate.testing.Resources;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -49,6 +51,7 @@ class OciIT {
     private static TestPki pki;
     private static RegistryServer registry;
     private static RegistryServer locked;
+    private static OciGateway oci;
     private static GatewayHarness gateway;
     private static TestPki.Issued pusher;
     private static TestPki.Issued reader;
@@ -60,23 +63,15 @@ class OciIT {
 
     @BeforeAll
     static void start() throws Exception {
-        host = InetAddress.getLocalHost().getHostName();
-        assertTrue(InetAddress.getByName(host).isLoopbackAddress(), host + " must resolve to a loopback address "
-                + "(helm 3 speaks plain HTTP to localhost, so the tests use the host name)");
-        pki = TestPki.create(dir, "OCI IT CA");
-        pki.server(host).fileName("server").issue();
+        host = OciGateway.loopbackHostName();
+        pki = OciGateway.pki(dir, "OCI IT CA", host);
         pusher = pki.client("pusher").ou("team-a").issue();
         reader = pki.client("reader").ou("readers").issue();
         outsider = pki.client("outsider").ou("marketing").issue();
         admin = pki.client("admin").ou("admins").issue();
         registry = RegistryServer.start(dir.resolve("registry"));
         locked = RegistryServer.start(dir.resolve("locked"), "gateway", "s3cret-registry-pw");
-        gateway = GatewayHarness.start(dir, """
-                server:
-                  host: %s
-                  port: 0
-                  tls: { certFile: server.crt, keyFile: server.key, clientCaFile: ca.crt }
-                admin: { port: 0 }
+        oci = OciGateway.start(dir, host, pki, null, """
                 routes:
                   - { name: registry, prefix: /v2, upstream: { type: oci, url: "%s" } }
                   - name: locked
@@ -90,7 +85,8 @@ class OciIT {
                     - { name: team-a, match: { ou: team-a }, write: ["/v2/charts/team-a/**", "/v2/locked/**", "/v2/wrongpw/**"] }
                     - { name: readers, match: { ou: readers }, read: ["/v2/charts/**"] }
                     - { name: admins, match: { ou: admins }, write: ["/v2/**"] }
-                """.formatted(InetAddress.getByName(host).getHostAddress(), registry.url(), locked.url(), locked.url()));
+                """.formatted(registry.url(), locked.url(), locked.url()));
+        gateway = oci.gateway();
         HelmCli helm = HelmCli.of("4", dir.resolve("home-make"));
         Path charts = Files.createDirectories(dir.resolve("charts"));
         for (String name : List.of("demo", "bigdemo", "other")) {
@@ -115,50 +111,30 @@ class OciIT {
 
     @AfterAll
     static void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
-        if (locked != null) {
-            locked.close();
-        }
-    }
-
-    private static String oci(String repository) {
-        return "oci://" + host + ":" + gateway.port() + "/" + repository;
-    }
-
-    private static String[] tls(TestPki.Issued who, String... args) {
-        List<String> all = new java.util.ArrayList<>(List.of(args));
-        all.addAll(List.of("--cert-file", who.certFile().toString(), "--key-file", who.keyFile().toString(),
-                "--ca-file", pki.caFile().toString()));
-        return all.toArray(new String[0]);
-    }
-
-    private static String sha256(Path file) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        Resources.closeAll(oci, registry, locked);
     }
 
     private static void pushAndPull(String major, Path chart, String repository, String name) throws Exception {
         HelmCli helm = HelmCli.of(major, dir.resolve("home-" + major + "-" + name));
-        HelmCli.Result push = helm.run(dir, tls(pusher, "push", chart.toString(), oci(repository)));
+        HelmCli.Result push = helm.run(dir, oci.tls(pusher, "push", chart.toString(), oci.reference(repository)));
         assertTrue(push.ok() && push.output().contains("Pushed: " + host + ":" + gateway.port() + "/" + repository + "/" + name),
                 push::toString);
-        HelmCli.Result again = helm.run(dir, tls(pusher, "push", chart.toString(), oci(repository)));
+        HelmCli.Result again = helm.run(dir, oci.tls(pusher, "push", chart.toString(), oci.reference(repository)));
         assertTrue(again.ok(), again::toString);
         Path pulled = Files.createDirectories(dir.resolve("pulled-" + major + "-" + name));
-        HelmCli.Result pull = helm.run(pulled, tls(pusher, "pull", oci(repository) + "/" + name, "--version", "0.1.0"));
+        HelmCli.Result pull = helm.run(pulled, oci.tls(pusher, "pull", oci.reference(repository) + "/" + name,
+                "--version", "0.1.0"));
         assertTrue(pull.ok(), pull::toString);
         assertEquals(sha256(chart), sha256(pulled.resolve(chart.getFileName())));
         Files.delete(pulled.resolve(chart.getFileName()));
-        HelmCli.Result latest = helm.run(pulled, tls(pusher, "pull", oci(repository) + "/" + name));
+        HelmCli.Result latest = helm.run(pulled, oci.tls(pusher, "pull", oci.reference(repository) + "/" + name));
         assertTrue(latest.ok(), latest::toString);
         assertEquals(sha256(chart), sha256(pulled.resolve(chart.getFileName())));
-        HelmCli.Result show = helm.run(dir, tls(pusher, "show", "chart", oci(repository) + "/" + name, "--version", "0.1.0"));
+        HelmCli.Result show = helm.run(dir, oci.tls(pusher, "show", "chart", oci.reference(repository) + "/" + name,
+                "--version", "0.1.0"));
         assertTrue(show.ok() && show.output().contains("name: " + name), show::toString);
-        HelmCli.Result template = helm.run(dir, tls(pusher, "template", "x", oci(repository) + "/" + name, "--version", "0.1.0"));
+        HelmCli.Result template = helm.run(dir, oci.tls(pusher, "template", "x", oci.reference(repository) + "/" + name,
+                "--version", "0.1.0"));
         assertTrue(template.ok() && template.output().contains("name: x-" + name), template::toString);
     }
 
@@ -185,12 +161,13 @@ class OciIT {
     @ValueSource(strings = {"3", "4"})
     void readerPullsButIsDeniedOnPush(String major) throws Exception {
         HelmCli helm = HelmCli.of(major, dir.resolve("home-reader-" + major));
-        assertTrue(helm.run(dir, tls(pusher, "push", demo.toString(), oci("charts/team-a/r" + major))).ok());
+        assertTrue(helm.run(dir, oci.tls(pusher, "push", demo.toString(), oci.reference("charts/team-a/r" + major))).ok());
         Path pulled = Files.createDirectories(dir.resolve("pulled-reader-" + major));
-        HelmCli.Result pull = helm.run(pulled, tls(reader, "pull", oci("charts/team-a/r" + major) + "/demo", "--version", "0.1.0"));
+        HelmCli.Result pull = helm.run(pulled, oci.tls(reader, "pull", oci.reference("charts/team-a/r" + major) + "/demo",
+                "--version", "0.1.0"));
         assertTrue(pull.ok(), pull::toString);
-        HelmCli.Result push = helm.run(dir, tls(reader, "push", dir.resolve("charts/other-0.1.0.tgz").toString(),
-                oci("charts/team-a/r" + major)));
+        HelmCli.Result push = helm.run(dir, oci.tls(reader, "push", dir.resolve("charts/other-0.1.0.tgz").toString(),
+                oci.reference("charts/team-a/r" + major)));
         assertFalse(push.ok(), push::toString);
         assertTrue(push.output().contains("403") && push.output().contains("reader may not write /v2/charts/team-a/r" + major + "/other"),
                 push::toString);
@@ -205,7 +182,8 @@ class OciIT {
     @ValueSource(strings = {"3", "4"})
     void outsiderIsRefusedAPull(String major) {
         HelmCli helm = HelmCli.of(major, dir.resolve("home-outsider-" + major));
-        HelmCli.Result pull = helm.run(dir, tls(outsider, "pull", oci("charts/team-a/h" + major) + "/demo", "--version", "0.1.0"));
+        HelmCli.Result pull = helm.run(dir, oci.tls(outsider, "pull", oci.reference("charts/team-a/h" + major) + "/demo",
+                "--version", "0.1.0"));
         assertFalse(pull.ok(), pull::toString);
         assertTrue(pull.output().contains("outsider may not read /v2/charts/team-a/h" + major + "/demo"), pull::toString);
     }
@@ -214,8 +192,8 @@ class OciIT {
     @Test
     void helm4InstallsAClientDryRunWithoutACluster() {
         HelmCli helm = HelmCli.of("4", dir.resolve("home-dry-run"));
-        HelmCli.Result install = helm.run(dir, tls(pusher, "install", "x", oci("charts/team-a/h4") + "/demo", "--version",
-                "0.1.0", "--dry-run=client"));
+        HelmCli.Result install = helm.run(dir, oci.tls(pusher, "install", "x", oci.reference("charts/team-a/h4") + "/demo",
+                "--version", "0.1.0", "--dry-run=client"));
         assertTrue(install.ok() && install.output().contains("STATUS: pending-install"), install::toString);
     }
 
@@ -226,7 +204,7 @@ class OciIT {
         // CI scripts run it out of habit: GET /v2/ answers any authenticated caller, and the credentials given are
         // the client's own business (the gateway's registry credentials are never asked of it)
         HelmCli helm = HelmCli.of(major, dir.resolve("home-login-" + major));
-        HelmCli.Result login = helm.run(dir, tls(reader, "registry", "login", host + ":" + gateway.port(),
+        HelmCli.Result login = helm.run(dir, oci.tls(reader, "registry", "login", host + ":" + gateway.port(),
                 "--username", "ci", "--password", "unused"));
         assertTrue(login.ok() && login.output().contains("Login Succeeded"), login::toString);
     }
@@ -235,8 +213,8 @@ class OciIT {
     @Test
     void aMountFromARepositoryTheCallerCannotReadCopiesNothing() throws Exception {
         HelmCli helm = HelmCli.of("4", dir.resolve("home-mount"));
-        assertTrue(helm.run(dir, tls(admin, "push", demo.toString(), oci("secret"))).ok());
-        assertTrue(helm.run(dir, tls(pusher, "push", demo.toString(), oci("charts/team-a/src"))).ok());
+        assertTrue(helm.run(dir, oci.tls(admin, "push", demo.toString(), oci.reference("secret"))).ok());
+        assertTrue(helm.run(dir, oci.tls(pusher, "push", demo.toString(), oci.reference("charts/team-a/src"))).ok());
         String digest = "sha256:" + sha256(demo);
         HttpClient client = TlsClients.http(TlsClients.context(pusher, pki.caFile()));
 
@@ -331,10 +309,11 @@ class OciIT {
     @Test
     void theGatewaysBasicCredentialsReachTheRegistryAndNeverTheClient() throws Exception {
         HelmCli helm = HelmCli.of("4", dir.resolve("home-locked"));
-        HelmCli.Result push = helm.run(dir, tls(pusher, "push", demo.toString(), oci("locked/team")));
+        HelmCli.Result push = helm.run(dir, oci.tls(pusher, "push", demo.toString(), oci.reference("locked/team")));
         assertTrue(push.ok(), push::toString);
         Path pulled = Files.createDirectories(dir.resolve("pulled-locked"));
-        HelmCli.Result pull = helm.run(pulled, tls(pusher, "pull", oci("locked/team") + "/demo", "--version", "0.1.0"));
+        HelmCli.Result pull = helm.run(pulled, oci.tls(pusher, "pull", oci.reference("locked/team") + "/demo",
+                "--version", "0.1.0"));
         assertTrue(pull.ok(), pull::toString);
         assertEquals(sha256(demo), sha256(pulled.resolve("demo-0.1.0.tgz")));
         HttpClient client = TlsClients.http(TlsClients.context(pusher, pki.caFile()));

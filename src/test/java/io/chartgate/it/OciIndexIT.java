@@ -1,5 +1,6 @@
 package io.chartgate.it;
 
+import static io.chartgate.testing.OciGateway.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -7,22 +8,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chartgate.testing.GatewayHarness;
 import io.chartgate.testing.HelmCli;
+import io.chartgate.testing.OciGateway;
 import io.chartgate.testing.PgpKeys;
 import io.chartgate.testing.RegistryServer;
+import io.chartgate.testing.Resources;
 import io.chartgate.testing.TestPki;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.chartgate.testing.TlsClients;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,6 +49,7 @@ class OciIndexIT {
 
     private static TestPki pki;
     private static RegistryServer registry;
+    private static OciGateway oci;
     private static GatewayHarness gateway;
     private static TestPki.Issued admin;
     private static TestPki.Issued readerA;
@@ -58,20 +59,13 @@ class OciIndexIT {
 
     @BeforeAll
     static void start() throws Exception {
-        host = InetAddress.getLocalHost().getHostName();
-        pki = TestPki.create(dir, "OCI index IT CA");
-        pki.server(host).fileName("server").issue();
+        host = OciGateway.loopbackHostName();
+        pki = OciGateway.pki(dir, "OCI index IT CA", host);
         admin = pki.client("admin").ou("admins").issue();
         readerA = pki.client("reader-a").ou("team-a").issue();
         readerB = pki.client("reader-b").ou("team-b").issue();
         registry = RegistryServer.start(dir.resolve("registry"));
-        gateway = GatewayHarness.start(dir, """
-                server:
-                  host: %s
-                  port: 0
-                  tls: { certFile: server.crt, keyFile: server.key, clientCaFile: ca.crt }
-                  limits: { indexRevalidateMillis: 600000 }
-                admin: { port: 0 }
+        oci = OciGateway.start(dir, host, pki, "{ indexRevalidateMillis: 600000 }", """
                 routes:
                   - { name: registry, prefix: /v2, upstream: { type: oci, url: "%s" } }
                 policy:
@@ -79,7 +73,8 @@ class OciIndexIT {
                     - { name: admins, match: { ou: admins }, write: ["/v2/**"] }
                     - { name: team-a, match: { ou: team-a }, read: ["/v2/charts/team-a/**"] }
                     - { name: team-b, match: { ou: team-b }, read: ["/v2/charts/team-b/**"] }
-                """.formatted(InetAddress.getByName(host).getHostAddress(), registry.url()));
+                """.formatted(registry.url()));
+        gateway = oci.gateway();
         HelmCli helm = HelmCli.of("4", dir.resolve("home-make"));
         charts = Files.createDirectories(dir.resolve("charts"));
         for (String name : List.of("demo", "other")) {
@@ -90,41 +85,23 @@ class OciIndexIT {
             HelmCli.Result packaged = helm.run(charts, "package", chart[0], "--version", chart[1]);
             assertTrue(packaged.ok(), packaged::toString);
         }
-        assertTrue(helm.run(dir, tls(admin, "push", chart("demo", "0.1.0").toString(), oci("charts/team-a"))).ok());
-        assertTrue(helm.run(dir, tls(admin, "push", chart("other", "0.1.0").toString(), oci("charts/team-b"))).ok());
+        assertTrue(helm.run(dir, oci.tls(admin, "push", chart("demo", "0.1.0").toString(),
+                oci.reference("charts/team-a"))).ok());
+        assertTrue(helm.run(dir, oci.tls(admin, "push", chart("other", "0.1.0").toString(),
+                oci.reference("charts/team-b"))).ok());
     }
 
     @AfterAll
     static void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
+        Resources.closeAll(oci, registry);
     }
 
     private static Path chart(String name, String version) {
         return charts.resolve(name + "-" + version + ".tgz");
     }
 
-    private static String oci(String repository) {
-        return "oci://" + host + ":" + gateway.port() + "/" + repository;
-    }
-
     private static String repoUrl() {
         return "https://" + host + ":" + gateway.port() + "/v2/charts";
-    }
-
-    private static String[] tls(TestPki.Issued who, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--cert-file", who.certFile().toString(), "--key-file", who.keyFile().toString(),
-                "--ca-file", pki.caFile().toString()));
-        return all.toArray(new String[0]);
-    }
-
-    private static String sha256(Path file) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
 
     private static HttpResponse<String> get(TestPki.Issued who, String path, String ifNoneMatch) throws Exception {
@@ -146,7 +123,7 @@ class OciIndexIT {
     @ValueSource(strings = {"3", "4"})
     void aReaderSearchesOnlyItsChartsAndPullsOneWhoseDigestIsTheIndexs(String major) throws Exception {
         HelmCli helm = HelmCli.of(major, dir.resolve("home-reader-" + major));
-        HelmCli.Result add = helm.run(dir, tls(readerA, "repo", "add", "gw", repoUrl()));
+        HelmCli.Result add = helm.run(dir, oci.tls(readerA, "repo", "add", "gw", repoUrl()));
         assertTrue(add.ok(), add::toString);
         HelmCli.Result search = helm.run(dir, "search", "repo", "gw");
         assertTrue(search.ok() && search.output().contains("gw/demo"), search::toString);
@@ -196,10 +173,11 @@ class OciIndexIT {
     void aPushThroughTheGatewayShowsOnTheNextRepoUpdate(String major) throws Exception {
         String version = major.equals("3") ? "0.2.0" : "0.3.0";
         HelmCli helm = HelmCli.of(major, dir.resolve("home-update-" + major));
-        assertTrue(helm.run(dir, tls(readerA, "repo", "add", "gw", repoUrl())).ok());
+        assertTrue(helm.run(dir, oci.tls(readerA, "repo", "add", "gw", repoUrl())).ok());
         HelmCli.Result before = helm.run(dir, "search", "repo", "gw/demo", "--versions");
         assertFalse(before.output().contains(version), before::toString);
-        HelmCli.Result push = helm.run(dir, tls(admin, "push", chart("demo", version).toString(), oci("charts/team-a")));
+        HelmCli.Result push = helm.run(dir, oci.tls(admin, "push", chart("demo", version).toString(),
+                oci.reference("charts/team-a")));
         assertTrue(push.ok(), push::toString);
         assertTrue(helm.run(dir, "repo", "update").ok());
         HelmCli.Result after = helm.run(dir, "search", "repo", "gw/demo", "--versions");
@@ -223,9 +201,9 @@ class OciIndexIT {
         assertTrue(sign.ok(), sign::toString);
         Path chart = signed.resolve("other-" + version + ".tgz");
         assertTrue(Files.exists(signed.resolve("other-" + version + ".tgz.prov")));
-        HelmCli.Result push = helm.run(dir, tls(admin, "push", chart.toString(), oci("charts/team-b")));
+        HelmCli.Result push = helm.run(dir, oci.tls(admin, "push", chart.toString(), oci.reference("charts/team-b")));
         assertTrue(push.ok(), push::toString);
-        assertTrue(helm.run(dir, tls(readerB, "repo", "add", "gw", repoUrl())).ok());
+        assertTrue(helm.run(dir, oci.tls(readerB, "repo", "add", "gw", repoUrl())).ok());
         Path pulled = Files.createDirectories(dir.resolve("pulled-signed-" + major));
         HelmCli.Result pull = helm.run(pulled, "pull", "gw/other", "--version", version, "--verify", "--keyring",
                 signer.publicKeyring().toString());
@@ -238,22 +216,16 @@ class OciIndexIT {
     @Order(7)
     @Test
     void aPushStraightToTheRegistryShowsAfterTheRevalidateIntervalAndAnUnchangedListingReadsNoManifest() throws Exception {
-        try (GatewayHarness quick = GatewayHarness.start(Files.createDirectories(dir.resolve("quick")), """
-                server:
-                  host: %s
-                  port: 0
-                  tls: { certFile: %s, keyFile: %s, clientCaFile: %s }
-                  limits: { indexRevalidateMillis: 200 }
-                admin: { port: 0 }
+        try (OciGateway quick = OciGateway.start(Files.createDirectories(dir.resolve("quick")), host, pki,
+                "{ indexRevalidateMillis: 200 }", """
                 routes:
                   - { name: registry, prefix: /v2, upstream: { type: oci, url: "%s" } }
                 policy:
                   rules:
                     - { name: admins, match: { ou: admins }, write: ["/v2/**"] }
-                """.formatted(InetAddress.getByName(host).getHostAddress(), dir.resolve("server.crt"),
-                dir.resolve("server.key"), pki.caFile(), registry.url()))) {
+                """.formatted(registry.url()))) {
             HttpClient client = TlsClients.http(TlsClients.context(admin, pki.caFile()));
-            HttpRequest index = HttpRequest.newBuilder(URI.create(quick.url("/v2/charts/index.yaml"))).build();
+            HttpRequest index = HttpRequest.newBuilder(URI.create(quick.gateway().url("/v2/charts/index.yaml"))).build();
             HttpResponse<String> first = client.send(index, HttpResponse.BodyHandlers.ofString());
             assertEquals(200, first.statusCode(), first::body);
             Thread.sleep(400);
@@ -279,7 +251,8 @@ class OciIndexIT {
     @Test
     void aChartVersionInTwoRepositoriesIsListedOncePerCallerFromOneItMayPull() throws Exception {
         HelmCli helm = HelmCli.of("4", dir.resolve("home-twice"));
-        HelmCli.Result push = helm.run(dir, tls(admin, "push", chart("demo", "0.1.0").toString(), oci("charts/team-b")));
+        HelmCli.Result push = helm.run(dir, oci.tls(admin, "push", chart("demo", "0.1.0").toString(),
+                oci.reference("charts/team-b")));
         assertTrue(push.ok(), push::toString);
         assertEquals(List.of("team-a/demo/"), urlsOf(index(readerA), "0.1.0"));
         assertEquals(List.of("team-b/demo/"), urlsOf(index(readerB), "0.1.0"));

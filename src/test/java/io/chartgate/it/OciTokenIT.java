@@ -1,17 +1,19 @@
 package io.chartgate.it;
 
+import static io.chartgate.testing.OciGateway.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chartgate.testing.GatewayHarness;
 import io.chartgate.testing.HelmCli;
+import io.chartgate.testing.OciGateway;
 import io.chartgate.testing.RegistryServer;
+import io.chartgate.testing.Resources;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
 import io.chartgate.testing.TokenServer;
 import io.chartgate.tls.PemLoader;
 import io.vertx.core.json.JsonObject;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,11 +21,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -56,27 +55,21 @@ class OciTokenIT {
     private static TestPki pki;
     private static TokenServer tokens;
     private static RegistryServer registry;
+    private static OciGateway oci;
     private static GatewayHarness gateway;
     private static TestPki.Issued pusher;
-    private static String host;
     private static Path demo;
 
     @BeforeAll
     static void start() throws Exception {
-        host = InetAddress.getLocalHost().getHostName();
-        pki = TestPki.create(dir, "OCI token IT CA");
-        pki.server(host).fileName("server").issue();
+        String host = OciGateway.loopbackHostName();
+        pki = OciGateway.pki(dir, "OCI token IT CA", host);
         pusher = pki.client("pusher").ou("team-a").issue();
         TestPki.Issued signer = pki.client("token-signer").rsa().fileName("token-signer").issue();
         tokens = TokenServer.start(SERVICE, ISSUER, PemLoader.privateKey(signer.keyFile(), null), signer.certificate(),
                 "gateway", PASSWORD, 300);
         registry = RegistryServer.startWithTokenAuth(dir.resolve("registry"), tokens.realm(), SERVICE, ISSUER, pki.caFile());
-        gateway = GatewayHarness.start(dir, """
-                server:
-                  host: %s
-                  port: 0
-                  tls: { certFile: server.crt, keyFile: server.key, clientCaFile: ca.crt }
-                admin: { port: 0 }
+        oci = OciGateway.start(dir, host, pki, null, """
                 routes:
                   - name: registry
                     prefix: /v2
@@ -84,7 +77,8 @@ class OciTokenIT {
                 policy:
                   rules:
                     - { name: team-a, match: { ou: team-a }, write: ["/v2/charts/team-a/**"] }
-                """.formatted(InetAddress.getByName(host).getHostAddress(), registry.url(), PASSWORD));
+                """.formatted(registry.url(), PASSWORD));
+        gateway = oci.gateway();
         HelmCli helm = HelmCli.of("4", dir.resolve("home-make"));
         Path charts = Files.createDirectories(dir.resolve("charts"));
         assertTrue(helm.run(charts, "create", "demo").ok());
@@ -94,30 +88,7 @@ class OciTokenIT {
 
     @AfterAll
     static void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
-        if (tokens != null) {
-            tokens.close();
-        }
-    }
-
-    private static String oci(String repository) {
-        return "oci://" + host + ":" + gateway.port() + "/" + repository;
-    }
-
-    private static String[] tls(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--cert-file", pusher.certFile().toString(), "--key-file", pusher.keyFile().toString(),
-                "--ca-file", pki.caFile().toString()));
-        return all.toArray(new String[0]);
-    }
-
-    private static String sha256(Path file) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        Resources.closeAll(oci, registry, tokens);
     }
 
     private static HttpResponse<String> get(String path) throws Exception {
@@ -131,13 +102,13 @@ class OciTokenIT {
     void helmPushesAndPullsThroughTheGatewayToATokenAuthRegistry(String major) throws Exception {
         HelmCli helm = HelmCli.of(major, dir.resolve("home-" + major));
         String repository = "charts/team-a/h" + major;
-        HelmCli.Result push = helm.run(dir, tls("push", demo.toString(), oci(repository)));
+        HelmCli.Result push = helm.run(dir, oci.tls(pusher, "push", demo.toString(), oci.reference(repository)));
         assertTrue(push.ok(), push::toString);
         Path pulled = Files.createDirectories(dir.resolve("pulled-" + major));
-        HelmCli.Result pull = helm.run(pulled, tls("pull", oci(repository) + "/demo", "--version", "0.1.0"));
+        HelmCli.Result pull = helm.run(pulled, oci.tls(pusher, "pull", oci.reference(repository) + "/demo", "--version", "0.1.0"));
         assertTrue(pull.ok(), pull::toString);
         assertEquals(sha256(demo), sha256(pulled.resolve("demo-0.1.0.tgz")));
-        HelmCli.Result latest = helm.run(dir, tls("show", "chart", oci(repository) + "/demo"));
+        HelmCli.Result latest = helm.run(dir, oci.tls(pusher, "show", "chart", oci.reference(repository) + "/demo"));
         assertTrue(latest.ok() && latest.output().contains("name: demo"), latest::toString);
     }
 

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.chartgate.testing.GatewayHarness;
 import io.chartgate.testing.NginxServer;
+import io.chartgate.testing.Resources;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
 import java.io.ByteArrayOutputStream;
@@ -98,15 +99,7 @@ class RawRequestIT {
 
     @AfterAll
     static void stop() {
-        try {
-            if (gateway != null) {
-                gateway.close();
-            }
-        } finally {
-            if (nginx != null) {
-                nginx.close();
-            }
-        }
+        Resources.closeAll(gateway, nginx);
     }
 
     @BeforeEach
