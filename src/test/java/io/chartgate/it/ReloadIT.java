@@ -85,7 +85,7 @@ class ReloadIT {
             String refused = connection.lastBody;
             assertTrue(refused.contains("\"error\":\"certificate_revoked\""), refused);
         }
-        assertThrows(SSLException.class, () -> new KeepAlive(bob).get("/index.yaml"));
+        assertHandshakeRefused(() -> new KeepAlive(bob).get("/index.yaml"));
         gateway.awaitLog(e -> "config_reload".equals(e.get("event")) && "success".equals(e.get("result"))
                 && "watch".equals(e.get("trigger")));
     }
@@ -149,11 +149,14 @@ class ReloadIT {
     void aStaleCrlRefusesWhatItCoversUnderRejectAndOnlyWarnsUnderWarn() throws Exception {
         HttpClient client = TlsClients.http(TlsClients.context(bob, pki.caFile()));
         try (KeepAlive open = new KeepAlive(bob)) {
+            // its handshake done on the gateway's side too: TLS 1.3 lets the client speak before the gateway has
+            // judged its certificate, which happens under the trust in force then (after the reload below, it is refused)
+            assertEquals("HTTP/1.1 200 OK", open.get("/index.yaml"));
             pki.writeCrl(Instant.now().minusSeconds(60));
             assertEquals(List.of(), gateway.reload());
             assertTrue(open.get("/index.yaml").startsWith("HTTP/1.1 403 CRL for CN=Reload CA expired at "), open.lastBody);
         }
-        assertThrows(SSLException.class, () -> new KeepAlive(bob).get("/index.yaml"), "new handshakes are refused too");
+        assertHandshakeRefused(() -> new KeepAlive(bob).get("/index.yaml")); // new handshakes are refused too
         Files.writeString(live, CONFIG.formatted("/**").replace("crlFiles: [ca.crl] }", "crlFiles: [ca.crl], crlStale: warn }"));
         assertEquals(List.of(), gateway.reload());
         assertEquals(200, status(client, "/index.yaml"));
@@ -184,6 +187,15 @@ class ReloadIT {
             });
             assertEquals("HTTP/1.1 200 OK", old.get("/index.yaml"), "the connection opened before the rotation goes on");
         }
+    }
+
+    /**
+     * A handshake the gateway refused: its alert, or, when the gateway closed before the client read the alert (the
+     * client had already sent its request: TLS 1.3 lets it), a reset.
+     */
+    private static void assertHandshakeRefused(org.junit.jupiter.api.function.Executable connect) {
+        IOException refused = assertThrows(IOException.class, connect);
+        assertTrue(refused instanceof SSLException || refused instanceof java.net.SocketException, refused::toString);
     }
 
     private int status(HttpClient client, String path) {

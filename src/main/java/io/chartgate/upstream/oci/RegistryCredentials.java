@@ -160,13 +160,15 @@ final class RegistryCredentials {
         }
         // one fetch per scope at a time: a burst of pulls of one chart asks the realm once
         return fetching.computeIfAbsent(key, k -> fetch(bearer, scopes).andThen(ar -> {
-            fetching.remove(k);
+            // the token is kept before the fetch is forgotten: a request on another event loop in between finds
+            // one or the other, never neither (it fetched the same scope again)
             if (ar.succeeded()) {
                 if (tokens.size() >= MAX_TOKENS) {
                     tokens.clear();
                 }
                 tokens.put(k, ar.result());
             }
+            fetching.remove(k);
         }));
     }
 
