@@ -203,7 +203,7 @@ public final class Bench {
                                 chartgate = start(Servers.chartgate(work, options.jar, "chartgate-" + keys.name().toLowerCase(),
                                         chartgatePorts.get(keys), Servers.freePort(), upstreamPort, ociRows ? registryPort : 0,
                                         pki.get(keys),
-                                        options.jvmOptions, serverCore));
+                                        options.jvmOptions, options.engine, serverCore));
                                 chartgateKeys = keys;
                             }
                             server = chartgate;

@@ -220,9 +220,11 @@ final class Servers {
      * paths the scenarios fetch ({@code /charts/**} first: a chart's decision matches at the first glob, as it did
      * with {@code /**}) and writes under {@code /upload/}. With a {@code registryPort} (above 0), an {@code oci}
      * route {@code /v2} to the registry of the OCI rows, where the rule grants writes to the bench repository.
+     * {@code engine}: its {@code server.tls.engine}, or null for the default.
      */
     static Server chartgate(Path work, Path jar, String name, int port, int adminPort, int upstreamPort, int registryPort,
-                            Fixtures.Pki pki, List<String> jvmOptions, Integer core) throws IOException, InterruptedException {
+                            Fixtures.Pki pki, List<String> jvmOptions, String engine, Integer core)
+            throws IOException, InterruptedException {
         Path dir = work.resolve(name);
         Files.createDirectories(dir);
         List<String> reads = new ArrayList<>(List.of("/charts/**", Fixtures.INDEX, "/small/**", Fixtures.FILTERED_INDEX));
@@ -236,6 +238,7 @@ final class Servers {
                     certFile: %s
                     keyFile: %s
                     clientCaFile: %s
+                %13$s
                 admin:
                   host: 127.0.0.1
                   port: %d
@@ -263,7 +266,8 @@ final class Servers {
                 String.join(", ", reads.stream().map(glob -> "\"" + glob + "\"").toList()),
                 // the OCI rows' registry, when they run (readiness asks every upstream)
                 registryPort <= 0 ? "" : "  - { name: registry, prefix: /v2, upstream: { type: oci, url: \"http://127.0.0.1:"
-                        + registryPort + "\" } }", Registry.REPOSITORY);
+                        + registryPort + "\" } }", Registry.REPOSITORY,
+                engine == null ? "" : "    engine: " + engine);
         Path conf = dir.resolve("chartgate.yaml");
         Files.writeString(conf, config);
         List<String> command = new ArrayList<>(List.of("java"));
