@@ -95,6 +95,8 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
+        // the generator's own TLS is BoringSSL, which the jar carries under a name only TlsEngines loads
+        io.chartgate.tls.TlsEngines.select(io.chartgate.config.TlsEngine.BORINGSSL);
         Options options;
         try {
             options = Options.parse(args);

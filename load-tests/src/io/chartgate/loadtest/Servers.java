@@ -278,6 +278,8 @@ final class Servers {
                 .redirectOutput(dir.resolve("access.log").toFile()).redirectError(log.toFile()).start();
         Server server = new Server(name, process, log);
         awaitReady(server, adminPort);
+        // which TLS engine runs (server.tls.engine, or the one it fell back to)
+        Files.readAllLines(log).stream().filter(l -> l.contains("TLS engine:")).forEach(l -> System.out.println("  " + name + ": " + l));
         return server;
     }
 
