@@ -22,6 +22,13 @@ for pair in openssl:openssl nginx:nginx-light unzip:unzip curl:curl promtool:pro
         missing="$missing $pkg"
     fi
 done
+# --- shared libraries: library -> package (TlsEngineIT runs netty-tcnative's OpenSSL build on them)
+for pair in libssl.so.3:libssl3 libapr-1.so.0:libapr1; do
+    lib=${pair%%:*} pkg=${pair#*:}
+    if ! /sbin/ldconfig -p 2>/dev/null | grep -q "$lib"; then
+        missing="$missing $pkg"
+    fi
+done
 for tool in java mvn npm; do
     command -v "$tool" >/dev/null 2>&1 || { say "$tool is required and not installed (Java 17 JDK, Maven and Node.js/npm)"; exit 1; }
 done

@@ -147,6 +147,9 @@ server:
     intermediateCaFile: /etc/chartgate/intermediate-ca/{{ .Values.intermediateCa.key }}
     {{- end }}
     clientAuth: {{ .Values.clientAuth }}
+    {{- with .Values.tlsEngine }}
+    engine: {{ . }}
+    {{- end }}
     {{- if .Values.crl.keys }}
     crlFiles:
     {{- range .Values.crl.keys }}

@@ -106,6 +106,8 @@ public final class Bench {
     }
 
     public static void main(String[] args) throws Exception {
+        // the generator's own TLS is BoringSSL, which the jar carries under a name only TlsEngines loads
+        io.chartgate.tls.TlsEngines.select(io.chartgate.config.TlsEngine.BORINGSSL);
         Options options;
         try {
             options = Options.parse(args);
@@ -226,7 +228,7 @@ public final class Bench {
                                 port = Servers.freePort();
                                 server = start(Servers.chartgate(work, options.jar, "chartgate-2core", port, Servers.freePort(),
                                         upstreamPort, ociRows ? registryPort : 0, pki.get(scenario.keys()), options.jvmOptions,
-                                        options.pin ? SERVER_CORE + "," + CLIENT_CORE : null));
+                                        options.engine, options.pin ? SERVER_CORE + "," + CLIENT_CORE : null));
                                 break;
                             }
                             if (chartgateKeys != scenario.keys()) {
@@ -238,7 +240,7 @@ public final class Bench {
                                 chartgate = start(Servers.chartgate(work, options.jar, "chartgate-" + keys.name().toLowerCase(),
                                         chartgatePorts.get(keys), Servers.freePort(), upstreamPort, ociRows ? registryPort : 0,
                                         pki.get(keys),
-                                        options.jvmOptions, serverCore));
+                                        options.jvmOptions, options.engine, serverCore));
                                 chartgateKeys = keys;
                             }
                             server = chartgate;

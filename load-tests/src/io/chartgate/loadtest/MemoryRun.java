@@ -46,7 +46,7 @@ final class MemoryRun {
         long streamed;
         try (Server upstream = Servers.upstreamNginx("upstream", work, fixtures, upstreamPort, clientCore);
              Server gateway = Servers.chartgate(work, options.jar, "chartgate", port, Servers.freePort(), upstreamPort, 0, pki,
-                     options.jvmOptions, serverCore);
+                     options.jvmOptions, options.engine, serverCore);
              LoadClient client = new LoadClient()) {
             System.out.printf("chartgate JVM options: %s; %d slow downloads of 100 MiB for %d s%n",
                     String.join(" ", options.jvmOptions), DOWNLOADS,

@@ -12,7 +12,7 @@ final class Options {
 
     static final String USAGE = """
             usage: load-tests/run [--quick] [--seconds N] [--warmup N] [--scenarios a,a-2core,i,b,b-filter,c,d,d-rsa,e,o-pull,o-push]
-                                  [--targets direct,nginx,chartgate] [--jvm-opts "OPTIONS"] [--no-pin]
+                                  [--targets direct,nginx,chartgate] [--jvm-opts "OPTIONS"] [--engine E] [--no-pin]
                    load-tests/run --memory [--seconds N] [--jvm-opts "OPTIONS"] [--no-pin]
                    load-tests/run --image IMAGE [--seconds N] [--no-pin]""";
 
@@ -23,6 +23,8 @@ final class Options {
     List<String> scenarios = new ArrayList<>(Bench.TABLE_ORDER);
     List<String> targets = new ArrayList<>(Bench.TARGETS);
     List<String> jvmOptions = List.of("-Xms256m", "-Xmx256m");
+    /** chartgate's {@code server.tls.engine} ({@code --engine boringssl|openssl|jdk}), or null for its default. */
+    String engine;
     boolean pin = true;
     boolean quick;
     boolean memory;
@@ -47,6 +49,7 @@ final class Options {
                 case "--scenarios" -> o.scenarios = list(value(args, ++i, arg), Bench.TABLE_ORDER, arg);
                 case "--targets" -> o.targets = list(value(args, ++i, arg), Bench.TARGETS, arg);
                 case "--jvm-opts" -> o.jvmOptions = List.of(value(args, ++i, arg).trim().split("\\s+"));
+                case "--engine" -> o.engine = list(value(args, ++i, arg), List.of("boringssl", "openssl", "jdk"), arg).get(0);
                 case "--jar" -> o.jar = Path.of(value(args, ++i, arg));
                 case "--out" -> o.out = Path.of(value(args, ++i, arg));
                 default -> throw new IllegalArgumentException("unknown argument " + arg);

@@ -231,16 +231,19 @@ final class Servers {
      * paths the scenarios fetch ({@code /charts/**} first: a chart's decision matches at the first glob, as it did
      * with {@code /**}) and writes under {@code /upload/}. With a {@code registryPort} (above 0), an {@code oci}
      * route {@code /v2} to the registry of the OCI rows, where the rule grants writes to the bench repository.
+     * {@code engine}: its {@code server.tls.engine}, or null for the default.
      */
     static Server chartgate(Path work, Path jar, String name, int port, int adminPort, int upstreamPort, int registryPort,
-                            Fixtures.Pki pki, List<String> jvmOptions, Integer core) throws IOException, InterruptedException {
-        return chartgate(work, jar, name, port, adminPort, upstreamPort, registryPort, pki, jvmOptions,
+                            Fixtures.Pki pki, List<String> jvmOptions, String engine, Integer core)
+            throws IOException, InterruptedException {
+        return chartgate(work, jar, name, port, adminPort, upstreamPort, registryPort, pki, jvmOptions, engine,
                 core == null ? null : String.valueOf(core));
     }
 
     /** As above, on the cores {@code cpus} ({@code 0,1}; null: unpinned): it serves on one event loop per core it has. */
     static Server chartgate(Path work, Path jar, String name, int port, int adminPort, int upstreamPort, int registryPort,
-                            Fixtures.Pki pki, List<String> jvmOptions, String cpus) throws IOException, InterruptedException {
+                            Fixtures.Pki pki, List<String> jvmOptions, String engine, String cpus)
+            throws IOException, InterruptedException {
         Path dir = work.resolve(name);
         Files.createDirectories(dir);
         List<String> reads = new ArrayList<>(List.of("/charts/**", Fixtures.INDEX, "/small/**", Fixtures.FILTERED_INDEX));
@@ -254,6 +257,7 @@ final class Servers {
                     certFile: %s
                     keyFile: %s
                     clientCaFile: %s
+                %13$s
                 admin:
                   host: 127.0.0.1
                   port: %d
@@ -281,7 +285,8 @@ final class Servers {
                 String.join(", ", reads.stream().map(glob -> "\"" + glob + "\"").toList()),
                 // the OCI rows' registry, when they run (readiness asks every upstream)
                 registryPort <= 0 ? "" : "  - { name: registry, prefix: /v2, upstream: { type: oci, url: \"http://127.0.0.1:"
-                        + registryPort + "\" } }", Registry.REPOSITORY);
+                        + registryPort + "\" } }", Registry.REPOSITORY,
+                engine == null ? "" : "    engine: " + engine);
         Path conf = dir.resolve("chartgate.yaml");
         Files.writeString(conf, config);
         List<String> command = new ArrayList<>(List.of("java"));
@@ -292,6 +297,8 @@ final class Servers {
                 .redirectOutput(dir.resolve("access.log").toFile()).redirectError(log.toFile()).start();
         Server server = new Server(name, process, log);
         awaitReady(server, adminPort);
+        // which TLS engine runs (server.tls.engine, or the one it fell back to)
+        Files.readAllLines(log).stream().filter(l -> l.contains("TLS engine:")).forEach(l -> System.out.println("  " + name + ": " + l));
         return server;
     }
 

@@ -74,6 +74,7 @@ final class ConfigCheckCommand implements Callable<Integer> {
         return c.routes().size() + (c.routes().size() == 1 ? " route: " : " routes: ") + routes + "; "
                 + rules + (rules == 1 ? " policy rule" : " policy rules") + "; clientAuth "
                 + c.server().tls().clientAuth().name().toLowerCase(java.util.Locale.ROOT)
+                + "; TLS engine " + c.server().tls().engine().configName()
                 + "; listening on " + c.server().host() + ":" + c.server().port();
     }
 

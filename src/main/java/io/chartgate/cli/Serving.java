@@ -6,6 +6,7 @@ import io.chartgate.metrics.GatewayMetrics;
 import io.chartgate.proxy.AccessLog;
 import io.chartgate.server.CompiledConfig;
 import io.chartgate.server.Gateway;
+import io.chartgate.tls.TlsEngines;
 import io.vertx.core.Vertx;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -40,6 +41,8 @@ final class Serving {
             return 1;
         }
         compiled.warnings().forEach(w -> err.println("warning: " + w));
+        // before the event loops and the gateway: nothing may touch Netty's OpenSsl before the engine's library loads
+        TlsEngines.Selection engine = TlsEngines.select(compiled.config().server().tls().engine());
         Vertx vertx = Gateway.newVertx(compiled.config().server().eventLoops());
         AccessLog accessLog = new AccessLog(new FileOutputStream(FileDescriptor.out));
         Gateway gateway;
@@ -62,6 +65,7 @@ final class Serving {
                 + ", admin on http://" + compiled.config().admin().host() + ":" + gateway.adminPort());
         err.println("chartgate: network transport: " + (vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO"));
         printFallbacks(err, vertx);
+        err.println(engine.startupLine());
         if (hangupIgnored(procStatus())) {
             err.println("warning: SIGHUP was ignored when chartgate started (under nohup?) and will not reload; "
                     + "use POST /-/reload on the admin port or let the file watch pick up changes");
@@ -91,19 +95,13 @@ final class Serving {
 
     /**
      * A native library that did not load (typically: java.io.tmpdir mounted noexec, where Netty unpacks them) makes
-     * the gateway fall back to NIO and the JDK's TLS engine, slower and, for TLS, with other alerts. Said loudly.
+     * the gateway fall back to NIO, slower. Said loudly. (The TLS engine's line, fallback or not, is
+     * {@link TlsEngines.Selection#startupLine()}.)
      */
     private static void printFallbacks(PrintWriter err, Vertx vertx) {
         if (!vertx.isNativeTransportEnabled()) {
             err.println("WARNING: chartgate: the native transport (epoll) did not load, falling back to NIO: "
                     + vertx.unavailableNativeTransportCause() + " (is " + System.getProperty("java.io.tmpdir")
-                    + " mounted noexec?)");
-        }
-        if (io.vertx.core.net.OpenSSLEngineOptions.isAvailable()) {
-            err.println("chartgate: TLS engine: " + io.netty.handler.ssl.OpenSsl.versionString());
-        } else {
-            err.println("WARNING: chartgate: BoringSSL did not load, falling back to the JDK's TLS engine: "
-                    + io.netty.handler.ssl.OpenSsl.unavailabilityCause() + " (is " + System.getProperty("java.io.tmpdir")
                     + " mounted noexec?)");
         }
     }

@@ -139,7 +139,8 @@ public final class ConfigLoader {
             return null;
         }
         n.allowOnly("certFile", "keyFile", "keyPassword", "keyStoreFile", "keyStorePassword", "clientCaFile",
-                "intermediateCaFile", "clientAuth", "crlFetch", "crlFetchIntervalSeconds", "crlCacheDir", "crlFiles", "crlStale", "protocols");
+                "intermediateCaFile", "clientAuth", "crlFetch", "crlFetchIntervalSeconds", "crlCacheDir", "crlFiles", "crlStale", "protocols",
+                "engine");
         boolean keyStore = !n.get("keyStoreFile").isMissing();
         Path certFile = null;
         Path keyFile = null;
@@ -185,7 +186,8 @@ public final class ConfigLoader {
                 n.get("clientCaFile").file(true, "a PEM bundle of the CAs that sign client certificates"),
                 n.get("intermediateCaFile").file(false, "a PEM bundle of intermediate CAs"),
                 n.get("clientAuth").enumValue(ClientAuth.class, ClientAuth.REQUIRED), crls,
-                n.get("crlStale").enumValue(CrlStale.class, CrlStale.REJECT), protocols, crlFetch(n));
+                n.get("crlStale").enumValue(CrlStale.class, CrlStale.REJECT), protocols, crlFetch(n),
+                n.get("engine").enumValue(TlsEngine.class, TlsEngine.DEFAULT));
     }
 
     private static TlsConfig.CrlFetch crlFetch(ConfigNode n) {

@@ -8,7 +8,8 @@ import java.util.List;
  * {@code certFile} + {@code keyFile} (PEM) or from {@code keyStoreFile} (PKCS#12); exactly one is set.
  * {@code clientCaFile} holds the trust anchors; the optional {@code intermediateCaFile} holds intermediates chains
  * may pass through, never trusted for themselves. Paths are absolute (resolved against the configuration file's
- * directory).
+ * directory). {@code engine} is the TLS implementation asked for; it is chosen once per process (a native library
+ * cannot be unloaded), so a reload that changes it needs a restart.
  */
 public record TlsConfig(
         Path certFile,
@@ -22,7 +23,8 @@ public record TlsConfig(
         List<Path> crlFiles,
         CrlStale crlStale,
         List<String> protocols,
-        CrlFetch crlFetch) {
+        CrlFetch crlFetch,
+        TlsEngine engine) {
 
     public static final List<String> SUPPORTED_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
@@ -31,12 +33,12 @@ public record TlsConfig(
         protocols = List.copyOf(protocols);
     }
 
-    /** A configuration with the files and rules given and CRL fetching off (tests, tools). */
+    /** A configuration with the files and rules given, CRL fetching off and the default engine (tests, tools). */
     public TlsConfig(Path certFile, Path keyFile, Secret keyPassword, Path keyStoreFile, Secret keyStorePassword,
             Path clientCaFile, Path intermediateCaFile, ClientAuth clientAuth, List<Path> crlFiles, CrlStale crlStale,
             List<String> protocols) {
         this(certFile, keyFile, keyPassword, keyStoreFile, keyStorePassword, clientCaFile, intermediateCaFile, clientAuth,
-                crlFiles, crlStale, protocols, CrlFetch.OFF);
+                crlFiles, crlStale, protocols, CrlFetch.OFF, TlsEngine.DEFAULT);
     }
 
     /**

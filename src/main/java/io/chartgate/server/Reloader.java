@@ -171,6 +171,9 @@ final class Reloader {
         if (before.server().port() != after.server().port()) {
             changed.add("server.port");
         }
+        if (before.server().tls().engine() != after.server().tls().engine()) {
+            changed.add("server.tls.engine");
+        }
         if (before.server().eventLoops() != after.server().eventLoops()) {
             changed.add("server.eventLoops");
         }

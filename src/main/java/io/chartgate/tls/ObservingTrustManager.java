@@ -64,6 +64,10 @@ final class ObservingTrustManager extends ClientOnlyTrustManager {
     private CertificateException report(String remote, X509Certificate[] chain, CertificateException e) {
         HandshakeResult reason = HandshakeClassifier.ofValidation(e);
         listener.accept(new HandshakeRejection(remote, chain.length == 0 ? null : chain[0], reason, e.getMessage()));
+        if (TlsEngines.current().inUse() == io.chartgate.config.TlsEngine.JDK) {
+            // netty-tcnative is not loaded: its verify codes cannot be read, and the JDK's engine would ignore them
+            return e;
+        }
         int code = switch (reason) {
             case REVOKED -> CertificateVerifier.X509_V_ERR_CERT_REVOKED;
             case EXPIRED -> CertificateVerifier.X509_V_ERR_CERT_HAS_EXPIRED;
@@ -75,8 +79,6 @@ final class ObservingTrustManager extends ClientOnlyTrustManager {
         mapped.initCause(e);
         return mapped;
     }
-
-
 
     @Override
     public X509Certificate[] getAcceptedIssuers() {

@@ -2,6 +2,7 @@ package io.chartgate.tls;
 
 import io.chartgate.config.ClientAuth;
 import io.chartgate.config.TlsConfig;
+import io.chartgate.config.TlsEngine;
 import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.JdkSSLEngineOptions;
@@ -40,11 +41,15 @@ public final class SslOptionsMapper {
     }
 
     /**
-     * BoringSSL when its native library loads on this platform (it sends the alert that matches each refusal),
-     * else the JDK's engine.
+     * The process's engine ({@link TlsEngines}): netty-tcnative's (BoringSSL or OpenSSL, either sends the alert that
+     * matches each refusal) or the JDK's.
      */
     static SSLEngineOptions engine() {
-        return OpenSSLEngineOptions.isAvailable() ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions();
+        return isNative() ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions();
+    }
+
+    private static boolean isNative() {
+        return TlsEngines.current().inUse() != TlsEngine.JDK;
     }
 
     /** HTTP server options carrying {@code ssl}: the server's other settings are the caller's. */
@@ -64,6 +69,8 @@ public final class SslOptionsMapper {
      * @param trust judges client certificates under the trust in force when each handshake happens
      */
     public static ServerSSLOptions serverOptions(TlsConfig config, TlsMaterial material, TrustSwitch trust) {
+        // first, before anything touches Netty's OpenSsl: the engine's library must be loaded before it looks
+        TlsEngines.select(config.engine());
         ServerSSLOptions options = new ServerSSLOptions()
                 .setKeyCertOptions(keyCert(material))
                 .setTrustOptions(TrustOptions.wrap(trust))
@@ -82,9 +89,9 @@ public final class SslOptionsMapper {
             store.setKeyEntry("server", material.serverKey(), password, material.serverChain().toArray(new X509Certificate[0]));
             KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             factory.init(store, password);
-            // With BoringSSL, Netty converts a plain factory's key and chain to native form on every handshake;
+            // With netty-tcnative, Netty converts a plain factory's key and chain to native form on every handshake;
             // this wrapper lets it convert them once (a reload builds a new factory, so nothing goes stale).
-            return KeyCertOptions.wrap(OpenSSLEngineOptions.isAvailable()
+            return KeyCertOptions.wrap(isNative()
                     ? new OpenSslCachingX509KeyManagerFactory(factory) : factory);
         } catch (GeneralSecurityException | java.io.IOException e) {
             throw new IllegalStateException("cannot build the server key manager", e);

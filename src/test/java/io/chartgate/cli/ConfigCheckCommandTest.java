@@ -70,7 +70,17 @@ class ConfigCheckCommandTest {
     void theSummaryNamesRoutesRulesAndListener() {
         CliRunner.Result r = new CliRunner(ENV).run("config", "check", "--config", copy.resolve("conf/chartgate.yaml").toString());
         assertTrue(r.out().contains("2 routes: museum / -> http, local /local -> file; 2 policy rules; clientAuth required; "
-                + "listening on 0.0.0.0:8443"), r::toString);
+                + "TLS engine boringssl; listening on 0.0.0.0:8443"), r::toString);
+    }
+
+    @Test
+    void anUnknownTlsEngineIsAnErrorUnderItsKeyPath() throws IOException {
+        String shipped = Files.readString(copy.resolve("conf/chartgate.yaml"));
+        assertTrue(shipped.contains("    # engine: boringssl "), "the commented example shows the key");
+        Path file = Files.writeString(copy.resolve("conf/engine-typo.yaml"), shipped.replace("    # engine: boringssl ", "    engine: openssl3 "));
+        CliRunner.Result r = new CliRunner(ENV).run("config", "check", "--no-files", "--config", file.toString());
+        assertEquals(1, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("server.tls.engine: unknown value \"openssl3\" (expected boringssl, openssl, jdk)"), r::toString);
     }
 
     @Test

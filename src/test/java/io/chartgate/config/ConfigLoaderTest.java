@@ -59,6 +59,7 @@ class ConfigLoaderTest {
         assertEquals(ClientAuth.REQUIRED, c.server().tls().clientAuth());
         assertEquals(CrlStale.REJECT, c.server().tls().crlStale());
         assertEquals(List.of("TLSv1.3", "TLSv1.2"), c.server().tls().protocols());
+        assertEquals(TlsEngine.DEFAULT, c.server().tls().engine());
         assertEquals(Limits.DEFAULTS, c.server().limits());
         assertEquals(ForwardClientCert.XFCC, c.server().forwardClientCert());
         assertEquals(AdminConfig.DEFAULTS, c.admin());
@@ -135,11 +136,20 @@ class ConfigLoaderTest {
     }
 
     @ParameterizedTest(name = "{0}")
+    @CsvSource({"boringssl, BORINGSSL", "openssl, OPENSSL", "jdk, JDK"})
+    void eachTlsEngineIsReadByItsName(String name, TlsEngine engine) throws Exception {
+        assertEquals(engine, load(MINIMAL.replace("    clientCaFile: /pki/ca.crt\n",
+                "    clientCaFile: /pki/ca.crt\n    engine: " + name + "\n")).server().tls().engine());
+    }
+
+    @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             unknown top-level key     | roots: []                                          | roots: unknown key (did you mean "routes"?)
             unknown server key        | server: { prot: 1 }                                | server.prot: unknown key (did you mean "port"?)
             key far from any known    | zzzzzz: 1                                          | zzzzzz: unknown key (expected one of server, admin, routes, policy, metrics, reload)
             bad enum                  | server: { tls: { clientAuth: maybe } }             | server.tls.clientAuth: unknown value "maybe" (expected required, optional)
+            unknown tls engine        | server: { tls: { engine: openssl3 } }              | server.tls.engine: unknown value "openssl3" (expected boringssl, openssl, jdk)
+            tls engine not a word     | server: { tls: { engine: [openssl] } }             | server.tls.engine: expected a text value, found a list
             bad protocol              | server: { tls: { protocols: [TLSv1.1] } }          | server.tls.protocols[0]: unknown value "TLSv1.1" (expected TLSv1.3, TLSv1.2)
             negative limit            | server: { limits: { idleTimeoutSeconds: -1 } }     | server.limits.idleTimeoutSeconds: -1 is out of range (expected 1 to 86400)
             zero body limit           | server: { limits: { maxBodyBytes: 0 } }            | server.limits.maxBodyBytes: 0 is out of range (expected 1 to 9223372036854775807)

@@ -55,4 +55,14 @@ class ReloaderTest {
         assertEquals(List.of(), Reloader.restartRequired(before, policyOnly));
         assertEquals(List.of("server.port", "server.limits.idleTimeoutSeconds"), Reloader.restartRequired(before, listener));
     }
+
+    @Test
+    void aChangedTlsEngineWaitsForARestart() throws Exception {
+        TestPki.create(dir, "Reload CA").server("localhost").issue();
+        GatewayConfig before = load(Files.writeString(dir.resolve("a.yaml"), CONFIG.formatted(8443, 60, "\"/**\"")));
+        GatewayConfig jdk = load(Files.writeString(dir.resolve("b.yaml"), CONFIG.formatted(8443, 60, "\"/**\"")
+                .replace("clientCaFile: ca.crt }", "clientCaFile: ca.crt, engine: jdk }")));
+        assertEquals(io.chartgate.config.TlsEngine.JDK, jdk.server().tls().engine());
+        assertEquals(List.of("server.tls.engine"), Reloader.restartRequired(before, jdk));
+    }
 }

@@ -32,7 +32,7 @@ class TrustSwitchTest {
         List<HandshakeRejection> rejections = new ArrayList<>();
         TrustSwitch trust = new TrustSwitch(inForce::get, Clock.systemUTC(), rejections::add);
         // a refusal carries BoringSSL's verify code, as in the server: its library is loaded there before any handshake
-        assertEquals(true, io.netty.handler.ssl.OpenSsl.isAvailable());
+        assertEquals(io.chartgate.config.TlsEngine.BORINGSSL, TlsEngines.select(io.chartgate.config.TlsEngine.BORINGSSL).inUse());
 
         trust.checkClientTrusted(new X509Certificate[] {alice}, "EC");
         assertThrows(CertificateException.class, () -> trust.checkClientTrusted(new X509Certificate[] {bob}, "EC"));
