@@ -2,6 +2,7 @@ package io.chartgate.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -53,17 +54,39 @@ class TlsEngineIT {
     Path dir;
 
     private SSLContext client;
+    /**
+     * A client whose certificate no configured CA issued, though its issuer bears the configured CA's name (so the
+     * JDK's client sends it: it offers only certificates whose issuer the CertificateRequest names).
+     */
+    private SSLContext stranger;
 
     @BeforeEach
     void pki() throws IOException {
         TestPki pki = TestPki.create(dir, "Engine CA");
         pki.server("localhost").issue();
         client = TlsClients.context(pki.client("reader").ou("engineering").issue(), pki.caFile());
+        TestPki other = TestPki.create(dir.resolve("other"), "Engine CA");
+        stranger = TlsClients.context(other.client("stranger").ou("engineering").issue(), pki.caFile());
         Files.writeString(Files.createDirectories(dir.resolve("charts")).resolve("ping.txt"), "pong\n");
     }
 
     /** A gateway process with {@code engine}, its start-up lines, and the port it listens on. */
-    private record Started(Process process, List<String> lines, int port) implements AutoCloseable {
+    private record Started(Process process, List<String> lines, BlockingQueue<String> output, int port) implements AutoCloseable {
+
+        /** The next line of its output that holds {@code text}, within 20 s. */
+        String awaitLine(String text) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            for (String line; System.nanoTime() < deadline; ) {
+                line = output.poll(1, TimeUnit.SECONDS);
+                if (line != null) {
+                    lines.add(line);
+                }
+                if (line != null && line.contains(text)) {
+                    return line;
+                }
+            }
+            throw new AssertionError("no line with " + text + " within 20 s");
+        }
 
         String engineLine() {
             return lines.stream().filter(l -> l.contains("TLS engine:")).findFirst()
@@ -120,7 +143,22 @@ class TlsEngineIT {
             process.destroyForcibly();
             fail("no listening line before the engine line:\n" + String.join("\n", lines));
         }
-        return new Started(process, lines, port);
+        return new Started(process, lines, output, port);
+    }
+
+    /** A certificate from a CA nobody configured is refused in the handshake, and the refusal is logged and named. */
+    private void assertRefusesAStranger(Started gateway) throws Exception {
+        assertThrows(IOException.class, () -> {
+            try (KeepAliveClient connection = KeepAliveClient.connect(stranger, gateway.port())) {
+                connection.get("/ping.txt");
+            }
+        });
+        String refused = gateway.awaitLine("\"event\":\"tls_handshake_failed\"");
+        assertTrue(refused.contains("\"reason\":\"unknown_ca\"") && refused.contains("CN=stranger"), refused);
+        // and the refusal is an exception of the engine's, not an error of a native library that is not there
+        assertServes(gateway);
+        gateway.output().drainTo(gateway.lines());
+        assertTrue(gateway.lines().stream().noneMatch(l -> l.contains("UnsatisfiedLinkError")), () -> String.join("\n", gateway.lines()));
     }
 
     private void assertServes(Started gateway) throws IOException {
@@ -136,6 +174,7 @@ class TlsEngineIT {
         try (Started gateway = start("boringssl", Map.of())) {
             assertEquals("chartgate: TLS engine: boringssl (BoringSSL)", gateway.engineLine());
             assertServes(gateway);
+            assertRefusesAStranger(gateway);
         }
     }
 
@@ -144,6 +183,8 @@ class TlsEngineIT {
         try (Started gateway = start("jdk", Map.of())) {
             assertTrue(gateway.engineLine().startsWith("chartgate: TLS engine: jdk (JDK "), gateway.engineLine());
             assertServes(gateway);
+            // the refusal is the JDK's own exception: netty-tcnative's verify codes are not there to be read
+            assertRefusesAStranger(gateway);
         }
     }
 
