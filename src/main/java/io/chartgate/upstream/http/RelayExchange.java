@@ -71,7 +71,6 @@ final class RelayExchange {
 
     private final Handler<Object> onRead = this::onRead;
     private final Handler<Void> onReadComplete = v -> onReadComplete();
-    private final Runnable flushUpstream = this::flushUpstream;
 
     private RelayConnection connection;
     private boolean reused;
@@ -79,7 +78,6 @@ final class RelayExchange {
     private ReadStream<Buffer> body;
     private boolean requestSent;
     private boolean bodyRead;
-    private boolean flushScheduled;
     /** Reading a {@code 100 Continue} the upstream sent on its own: its end is not the response's. */
     private boolean informational;
     private boolean headReceived;
@@ -160,8 +158,7 @@ final class RelayExchange {
             requestSent();
             return;
         }
-        channel.write(head, channel.voidPromise());
-        scheduleFlush();
+        channel.writeAndFlush(head, channel.voidPromise());
         body = ResponseRelay.body(upstream);
         body.handler(this::bodyChunk);
         body.exceptionHandler(this::bodyFailed);
@@ -178,9 +175,9 @@ final class RelayExchange {
             return;
         }
         Channel channel = current.channel();
-        // a slice of the server's own buffer: releasing it after the write is the channel's business, and harmless
-        channel.write(new DefaultHttpContent(((BufferInternal) chunk).getByteBuf()), channel.voidPromise());
-        scheduleFlush();
+        // a slice of the server's own buffer: releasing it after the write is the channel's business, and harmless.
+        // Flushed at once, as the Vert.x client did: a flush deferred to a task of the loop waited for its next I/O.
+        channel.writeAndFlush(new DefaultHttpContent(((BufferInternal) chunk).getByteBuf()), channel.voidPromise());
         if (!channel.isWritable()) {
             body.pause();
         }
@@ -203,22 +200,6 @@ final class RelayExchange {
         } else {
             // the client went away mid-upload: the same, and there is nobody to answer
             clientGone();
-        }
-    }
-
-    /** Body chunks written in one pass of the loop go out in one flush. */
-    private void scheduleFlush() {
-        if (!flushScheduled) {
-            flushScheduled = true;
-            loop.execute(flushUpstream);
-        }
-    }
-
-    private void flushUpstream() {
-        flushScheduled = false;
-        RelayConnection current = connection;
-        if (current != null) {
-            current.channel().flush();
         }
     }
 
