@@ -56,6 +56,13 @@ import java.util.concurrent.TimeUnit;
  */
 final class RelayExchange {
 
+    /**
+     * Body bytes written to the client and not yet sent: past this the upstream is not read. Vert.x's own write
+     * queue counts messages (16 before it is full), and a message here is a whole read of up to 64 KiB: 200 slow
+     * downloads held a MiB each and exhausted the direct memory of {@code load-tests/run --memory}.
+     */
+    static final int MAX_BYTES_IN_FLIGHT = 128 * 1024;
+
     private final RelayPool pool;
     private final UpstreamRequest upstream;
     private final HttpServerResponse response;
@@ -78,12 +85,14 @@ final class RelayExchange {
     private ReadStream<Buffer> body;
     private boolean requestSent;
     private boolean bodyRead;
+    private boolean bodyOverLimit;
     /** Reading a {@code 100 Continue} the upstream sent on its own: its end is not the response's. */
     private boolean informational;
     private boolean headReceived;
     private boolean keepAlive;
     private boolean finished;
     private boolean readingPaused;
+    private int bytesInFlight;
     /** What this read of the upstream connection brought of the body, written to the client at read-complete. */
     private ByteBuf pending;
     private ScheduledFuture<?> timer;
@@ -196,6 +205,7 @@ final class RelayExchange {
     private void bodyFailed(Throwable cause) {
         if (cause instanceof UpstreamException e) {
             // over maxBodyBytes: the upstream connection is closed mid-body, so nothing partial is stored
+            bodyOverLimit = true;
             fail(e);
         } else {
             // the client went away mid-upload: the same, and there is nobody to answer
@@ -331,14 +341,16 @@ final class RelayExchange {
         ByteBuf data = pending;
         pending = null;
         write(data, false);
-        if (response.writeQueueFull() && connection != null) {
+        if ((bytesInFlight >= MAX_BYTES_IN_FLIGHT || response.writeQueueFull()) && connection != null) {
             readingPaused = true;
             connection.channel().config().setAutoRead(false);
         }
     }
 
+    /** On a write done and on Vert.x's drain: reading goes on once both bounds allow it. */
     private void resumeReading() {
-        if (readingPaused && !finished && connection != null) {
+        if (readingPaused && !finished && connection != null && bytesInFlight < MAX_BYTES_IN_FLIGHT
+                && !response.writeQueueFull()) {
             readingPaused = false;
             connection.channel().config().setAutoRead(true);
         }
@@ -349,6 +361,7 @@ final class RelayExchange {
      * reference held here is released once the write is done (or failed).
      */
     private void write(ByteBuf data, boolean last) {
+        int length = data.readableBytes();
         Future<Void> written;
         try {
             written = last ? response.end(BufferInternal.buffer(data)) : response.write(BufferInternal.buffer(data));
@@ -356,7 +369,12 @@ final class RelayExchange {
             data.release();
             throw e;
         }
-        written.onComplete(ar -> data.release());
+        bytesInFlight += length;
+        written.onComplete(ar -> {
+            data.release();
+            bytesInFlight -= length;
+            resumeReading();
+        });
     }
 
     /** The response was read to its end: the connection goes back to the pool if the request went out whole. */
@@ -457,14 +475,24 @@ final class RelayExchange {
 
     /**
      * The rest of a body the upstream no longer takes (it answered early, or the exchange failed) is read and
-     * dropped: left paused, it would hold the client's upload, and its connection, until a timeout. A body over the
-     * limit stays stopped (the gateway answers 413 and closes the connection).
+     * dropped until the gateway's answer closes the connection: left paused, it would hold the client's upload,
+     * and its connection, until a timeout, and Vert.x does not release the chunks a paused connection holds when it
+     * closes. A body over the limit is past counting (its stream refuses to resume): its request is resumed itself.
      */
     private void discardBody() {
-        if (body != null && !bodyRead) {
-            bodyRead = true;
+        if (body == null || bodyRead) {
+            return;
+        }
+        bodyRead = true;
+        if (!bodyOverLimit) {
             body.handler(chunk -> { });
             body.resume();
+            return;
+        }
+        HttpServerRequest request = upstream.request();
+        if (!request.isEnded()) {
+            request.handler(chunk -> { });
+            request.resume();
         }
     }
 

@@ -1,6 +1,7 @@
 package io.chartgate.upstream.http;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -155,6 +156,11 @@ final class RelayPool {
             // One read per wake-up, as the Vert.x client's connections (HttpUpstream#oneReadPerWakeup): a download
             // to a slow client holds at most one read in direct memory per upstream connection.
             bootstrap.option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1));
+            // Read buffers of their own, freed when released: a read's bytes now live until the client has taken
+            // them (no heap copy), and a slow client's one buffer, taken from a pooled allocator's 2 MiB chunk,
+            // pins the whole chunk. 200 slow downloads (load-tests/run --memory) exhausted 256 MiB of direct
+            // memory that way; unpooled, each holds about one read.
+            bootstrap.option(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT);
             bootstrap.handler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel channel) {
