@@ -9,6 +9,7 @@ import io.chartgate.upstream.Upstream;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.EventLoop;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -24,6 +25,9 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.http.HttpServerRequestInternal;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.net.URI;
@@ -35,8 +39,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * An HTTP(S) upstream: streams the request and the response through a pooled keep-alive client, with
- * backpressure both ways, and timeouts; and fetches index files for the index step. Its {@link RequestShaper} decides the path,
+ * An HTTP(S) upstream: streams the request and the response with backpressure both ways, and timeouts; and fetches
+ * index files for the index step. A plain-HTTP exchange is relayed at Netty's level on the client request's event
+ * loop ({@link RelayExchange}, connections pooled per loop by {@link RelayPool}); https upstreams, spooled uploads,
+ * index fetches and probes take a pooled keep-alive Vert.x client. Its {@link RequestShaper} decides the path,
  * Host and credentials: the URL's path and basic/bearer auth for an {@code http} route, the object key and a
  * SigV4 signature for an {@code s3} one (see {@link #s3}).
  */
@@ -44,6 +50,8 @@ public final class HttpUpstream implements Upstream {
 
     /** Upstream connections per route: beyond any realistic number of requests in flight on one gateway. */
     static final int MAX_CONNECTIONS = 4096;
+    /** The largest response head an upstream may send. */
+    static final int MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 
     private final Vertx vertx;
     private final HttpUpstreamConfig config;
@@ -58,6 +66,8 @@ public final class HttpUpstream implements Upstream {
     /** Bytes the route's spooled uploads hold on the temporary disk now, bounded by {@code spoolMaxBytes}. */
     private final AtomicLong spooled = new AtomicLong();
     private final long spoolMaxBytes;
+    /** Streams plain-HTTP exchanges at Netty's level; null for an https upstream (the Vert.x client does TLS). */
+    private final RelayPool relay;
 
     public HttpUpstream(Vertx vertx, HttpUpstreamConfig config) {
         this(vertx, config, List.of(config.url().toString()), null, Long.MAX_VALUE);
@@ -87,7 +97,7 @@ public final class HttpUpstream implements Upstream {
         HttpClientOptions options = new HttpClientOptions()
                 .setKeepAlive(true)
                 .setConnectTimeout(config.connectTimeoutMs())
-                .setMaxHeaderSize(64 * 1024)
+                .setMaxHeaderSize(MAX_RESPONSE_HEADER_BYTES)
                 .setSsl(https)
                 .setVerifyHost(https);
         if (https && config.caFile() != null) {
@@ -102,6 +112,7 @@ public final class HttpUpstream implements Upstream {
                 .with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS))
                 .withConnectHandler(HttpUpstream::oneReadPerWakeup)
                 .build();
+        this.relay = https ? null : new RelayPool((VertxInternal) vertx, host, port, config.connectTimeoutMs());
     }
 
     /**
@@ -139,11 +150,34 @@ public final class HttpUpstream implements Upstream {
             if (shaper.spoolsBodies() && ResponseRelay.hasBody(request)) {
                 return forwardSpooled(upstream);
             }
-            return send(options(upstream, request.method(), null), out -> ResponseRelay.sendBody(upstream, out))
+            RequestOptions options = options(upstream, request.method(), null);
+            Future<Void> relayed = relay(upstream, options);
+            if (relayed != null) {
+                return relayed;
+            }
+            return send(options, out -> ResponseRelay.sendBody(upstream, out))
                     .compose(response -> ResponseRelay.relay(request, response));
         } catch (UpstreamException refused) {
             return Future.failedFuture(refused);
         }
+    }
+
+    /**
+     * Streams the exchange through {@link RelayExchange} on the client request's own event loop; null when it must
+     * take the Vert.x client instead: an https upstream, or a request not on its connection's event loop.
+     */
+    private Future<Void> relay(UpstreamRequest upstream, RequestOptions options) {
+        HttpServerRequest request = upstream.request();
+        if (relay == null || !(request.connection() instanceof ConnectionBase connection)
+                || !(request instanceof HttpServerRequestInternal internal)) {
+            return null;
+        }
+        EventLoop loop = connection.channel().eventLoop();
+        ContextInternal context = internal.context();
+        if (!loop.inEventLoop() || context.nettyEventLoop() != loop) {
+            return null;
+        }
+        return new RelayExchange(relay, upstream, options, shaper, config.responseTimeoutMs(), context, loop).start();
     }
 
     /**
@@ -380,6 +414,9 @@ public final class HttpUpstream implements Upstream {
 
     @Override
     public void close() {
+        if (relay != null) {
+            relay.close();
+        }
         client.close();
     }
 }

@@ -1,0 +1,209 @@
+package io.chartgate.upstream.http;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.NetUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.internal.VertxInternal;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * Keep-alive connections to one plain-HTTP upstream, kept per event loop: a connection is made on the loop of the
+ * client request it serves, goes back to that loop's pool only after a complete exchange, and is never handed to
+ * another loop, so no request hops threads. Idle connections are closed after {@link #IDLE_MILLIS}; the upstream
+ * closing one is noticed and it is dropped. Everything about one loop's pool runs on that loop.
+ */
+final class RelayPool {
+
+    /** How long an idle connection is kept: Vert.x's client default, below nginx's 75 s keepalive_timeout. */
+    static final long IDLE_MILLIS = HttpClientOptions.DEFAULT_KEEP_ALIVE_TIMEOUT * 1000L;
+    /** Idle connections kept per loop; more are closed when they come back (a burst is over). */
+    static final int MAX_IDLE_PER_LOOP = 512;
+    /** Bodies are cut at most this large by the codec: a read's bytes come out as one slice, not 8 KiB pieces. */
+    private static final int MAX_CHUNK = 1024 * 1024;
+
+    private final VertxInternal vertx;
+    private final String host;
+    private final int port;
+    private final int connectTimeoutMs;
+    private final Map<EventLoop, Loop> loops = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    RelayPool(VertxInternal vertx, String host, int port, int connectTimeoutMs) {
+        this.vertx = vertx;
+        this.host = host;
+        this.port = port;
+        this.connectTimeoutMs = connectTimeoutMs;
+    }
+
+    /**
+     * Hands {@code ready} a connection on {@code loop} (and whether it was reused from the pool), or {@code failed}
+     * why none could be made within {@code connectTimeoutMs}. Called on {@code loop}; calls back on it.
+     */
+    void acquire(EventLoop loop, BiConsumer<RelayConnection, Boolean> ready, Consumer<Throwable> failed) {
+        Loop pool = loops.get(loop);
+        if (pool == null) {
+            pool = loops.computeIfAbsent(loop, Loop::new);
+        }
+        RelayConnection idle;
+        while ((idle = pool.idle.pollFirst()) != null) {
+            if (idle.channel().isActive()) {
+                ready.accept(idle, true);
+                return;
+            }
+        }
+        connect(pool, ready, failed);
+    }
+
+    /** A new connection on {@code loop}, never from the pool (a retry after a reused one turned out closed). */
+    void connect(EventLoop loop, BiConsumer<RelayConnection, Boolean> ready, Consumer<Throwable> failed) {
+        connect(loops.computeIfAbsent(loop, Loop::new), ready, failed);
+    }
+
+    private void connect(Loop pool, BiConsumer<RelayConnection, Boolean> ready, Consumer<Throwable> failed) {
+        ChannelFuture connecting = pool.bootstrap.connect(address());
+        connecting.addListener(f -> {
+            if (f.isSuccess()) {
+                ready.accept(connecting.channel().pipeline().get(RelayConnection.class), false);
+            } else {
+                failed.accept(f.cause());
+            }
+        });
+    }
+
+    private InetSocketAddress address() {
+        byte[] ip = NetUtil.createByteArrayFromIpAddressString(host);
+        if (ip != null) {
+            try {
+                return new InetSocketAddress(InetAddress.getByAddress(host, ip), port);
+            } catch (java.net.UnknownHostException e) {
+                // cannot happen for an address of the right length; resolve it by name instead
+            }
+        }
+        // resolved by Vert.x's resolver on connect (set on the bootstrap), never by a blocking look-up on the loop
+        return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    /**
+     * Takes a connection back after a complete exchange (response read to its end, request sent whole). Called on
+     * the connection's loop; a connection that is closing, or comes back after {@link #close()}, is closed.
+     */
+    void release(RelayConnection connection) {
+        Loop pool = loops.get(connection.channel().eventLoop());
+        if (closed || pool == null || !connection.channel().isActive() || pool.idle.size() >= MAX_IDLE_PER_LOOP) {
+            connection.channel().close();
+            return;
+        }
+        connection.idleSince = System.nanoTime();
+        pool.idle.addFirst(connection);
+        pool.sweepLater();
+    }
+
+    /** An idle connection the upstream closed leaves its pool. Called on its loop. */
+    void forget(RelayConnection connection) {
+        Loop pool = loops.get(connection.channel().eventLoop());
+        if (pool != null) {
+            pool.idle.remove(connection);
+        }
+    }
+
+    /** Connections on {@code loop}'s pool now, for tests. */
+    int idleOn(EventLoop loop) {
+        Loop pool = loops.get(loop);
+        return pool == null ? 0 : pool.idle.size();
+    }
+
+    /** Closes every idle connection; those still serving a request are closed when it ends. */
+    void close() {
+        closed = true;
+        for (Loop pool : loops.values()) {
+            pool.loop.execute(pool::closeAll);
+        }
+    }
+
+    /** One event loop's connections: touched only on that loop. */
+    private final class Loop {
+        final EventLoop loop;
+        final Bootstrap bootstrap;
+        /** Most recently used first: the oldest, at the end, are the ones the sweeper closes. */
+        final ArrayDeque<RelayConnection> idle = new ArrayDeque<>();
+        ScheduledFuture<?> sweeper;
+
+        Loop(EventLoop loop) {
+            this.loop = loop;
+            HttpClientOptions defaults = new HttpClientOptions();
+            this.bootstrap = new Bootstrap()
+                    .group(loop)
+                    .channelFactory(vertx.transport().channelFactory(false))
+                    .resolver(vertx.nameResolver().nettyAddressResolverGroup());
+            vertx.transport().configure(defaults, connectTimeoutMs, false, bootstrap);
+            // One read per wake-up, as the Vert.x client's connections (HttpUpstream#oneReadPerWakeup): a download
+            // to a slow client holds at most one read in direct memory per upstream connection.
+            bootstrap.option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1));
+            // Read buffers of their own, freed when released: a read's bytes now live until the client has taken
+            // them (no heap copy), and a slow client's one buffer, taken from a pooled allocator's 2 MiB chunk,
+            // pins the whole chunk. 200 slow downloads (load-tests/run --memory) exhausted 256 MiB of direct
+            // memory that way; unpooled, each holds about one read.
+            bootstrap.option(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT);
+            bootstrap.handler(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel channel) {
+                    HttpDecoderConfig decoder = new HttpDecoderConfig()
+                            .setMaxInitialLineLength(HttpClientOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH)
+                            .setMaxHeaderSize(HttpUpstream.MAX_RESPONSE_HEADER_BYTES)
+                            .setMaxChunkSize(MAX_CHUNK);
+                    channel.pipeline().addLast("codec", new HttpClientCodec(decoder, false, false));
+                    channel.pipeline().addLast("relay", new RelayConnection(RelayPool.this, channel));
+                }
+            });
+        }
+
+        void sweepLater() {
+            if (sweeper == null) {
+                sweeper = loop.schedule(this::sweep, IDLE_MILLIS, TimeUnit.MILLISECONDS);
+            }
+        }
+
+        private void sweep() {
+            sweeper = null;
+            long now = System.nanoTime();
+            RelayConnection oldest;
+            while ((oldest = idle.peekLast()) != null
+                    && now - oldest.idleSince >= TimeUnit.MILLISECONDS.toNanos(IDLE_MILLIS)) {
+                idle.pollLast();
+                oldest.channel().close();
+            }
+            if (oldest != null) {
+                long due = TimeUnit.MILLISECONDS.toNanos(IDLE_MILLIS) - (now - oldest.idleSince);
+                sweeper = loop.schedule(this::sweep, Math.max(1, due), TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private void closeAll() {
+            RelayConnection connection;
+            while ((connection = idle.pollFirst()) != null) {
+                connection.channel().close();
+            }
+            if (sweeper != null) {
+                sweeper.cancel(false);
+                sweeper = null;
+            }
+        }
+    }
+}
