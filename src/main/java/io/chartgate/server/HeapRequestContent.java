@@ -46,8 +46,10 @@ final class HeapRequestContent extends ChannelInboundHandlerAdapter {
             ByteBuf pooled = content.content();
             byte[] bytes = new byte[pooled.readableBytes()];
             pooled.getBytes(pooled.readerIndex(), bytes);
-            // replace keeps the kind (last or not), the trailers and the decoder's result
+            // replace keeps the kind (last or not) and the trailers, not the decoder's result: a failed chunk must
+            // stay failed, or Vert.x would take it for body
             HttpContent copy = content.replace(bytes.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
+            copy.setDecoderResult(content.decoderResult());
             content.release();
             ctx.fireChannelRead(copy);
             return;
