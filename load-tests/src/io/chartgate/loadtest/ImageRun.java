@@ -241,7 +241,7 @@ final class ImageRun {
 
     /** Native epoll and BoringSSL loaded: no fallback line at start. */
     static void requireNativeLibraries(String what, String log) {
-        if (!log.contains("network transport: native (epoll)") || !log.contains("TLS engine: BoringSSL") || log.contains("WARNING: chartgate:")) {
+        if (!log.contains("network transport: native (epoll)") || !log.contains("TLS engine: boringssl (BoringSSL)") || log.contains("WARNING: chartgate:")) {
             throw new IllegalStateException(what + " fell back from its native libraries (is /tmp noexec?):\n" + tail(log));
         }
     }
