@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -73,6 +74,14 @@ public final class ClientTrust {
     public record Verification(VerifiedChain chain, Refusal refusal) {
     }
 
+    /** Chains clients sent that were found to hold at most this many are kept with their paths. */
+    static final int MAX_BUILT = 1024;
+
+    /**
+     * The path found for each chain a client sent (a PKIX build, about a sixth of the CPU of a new connection):
+     * under this trust, which a reload replaces whole, only time can change the answer, and {@link #recheck} asks it.
+     */
+    private final Map<List<X509Certificate>, VerifiedChain> built = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<X509Certificate> anchors;
     private final List<X509Certificate> intermediates;
     private final CrlSet crls;
@@ -150,6 +159,16 @@ public final class ClientTrust {
             return refused(Reason.EXPIRED, "the certificate " + Certificates.describe(leaf) + " expired at "
                     + leaf.getNotAfter().toInstant());
         }
+        List<X509Certificate> key = List.copyOf(sent);
+        VerifiedChain known = built.get(key);
+        if (known != null) {
+            // a client that connects again sends the same chain: the path found for it holds while nothing time
+            // changes refuses it; when something does, the path is looked for again (another may hold now)
+            if (recheck(known, now) == null) {
+                return new Verification(known, null);
+            }
+            built.remove(key);
+        }
         PKIXCertPathBuilderResult result;
         try {
             X509CertSelector target = new X509CertSelector();
@@ -174,7 +193,14 @@ public final class ClientTrust {
         result.getCertPath().getCertificates().forEach(c -> path.add((X509Certificate) c));
         VerifiedChain chain = new VerifiedChain(path, result.getTrustAnchor().getTrustedCert());
         Refusal refusal = recheck(chain, now);
-        return refusal == null ? new Verification(chain, null) : new Verification(null, refusal);
+        if (refusal == null) {
+            if (built.size() >= MAX_BUILT) {
+                built.clear(); // a bound, not an eviction policy: the paths are found again as clients come back
+            }
+            built.put(key, chain);
+            return new Verification(chain, null);
+        }
+        return new Verification(null, refusal);
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chartgate.config.ClientAuth;
@@ -188,5 +189,23 @@ class ClientTrustTest {
             Files.createDirectories(dir);
             return Files.writeString(dir.resolve(name), text);
         }
+    }
+
+    @Test
+    void aChainSentAgainReusesItsPathUntilTimeRefusesItThenItIsLookedForAgain() {
+        CertificateAuthority shortLived = teamB.subordinate("Team B Issuing CA", Instant.now().plus(Duration.ofDays(2)));
+        X509Certificate leaf = shortLived.issue(CertificateRequest.client("carol", 30)).certificate();
+        ClientTrust trust = trust(List.of(teamB.certificate()), List.of(), List.of());
+        List<X509Certificate> sent = List.of(leaf, shortLived.certificate());
+        ClientTrust.Verification first = trust.verify(sent, Instant.now());
+        assertNull(first.refusal());
+        assertSame(first.chain(), trust.verify(sent, Instant.now()).chain(), "the second connection reuses the path");
+        // three days on, the issuing CA has expired: the kept path no longer holds, and no other does
+        ClientTrust.Verification later = trust.verify(sent, Instant.now().plus(Duration.ofDays(3)));
+        assertNull(later.chain());
+        assertEquals(ClientTrust.Reason.EXPIRED, later.refusal().reason(), later.refusal().message());
+        List<X509Certificate> stranger = List.of(teamA.issue(CertificateRequest.client("dave", 1)).certificate());
+        assertNull(trust.verify(stranger, Instant.now()).chain());
+        assertNull(trust.verify(stranger, Instant.now()).chain(), "a chain that does not hold is not kept as holding");
     }
 }
