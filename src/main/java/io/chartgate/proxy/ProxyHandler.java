@@ -46,9 +46,11 @@ import java.util.logging.Logger;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
- * Runs every request along the gateway's way: identity, canonical path, route, access, policy, upstream;
- * each step may end the exchange with a gateway error. Then one access-log line and the metrics. It holds
- * no state of its own: the current {@link GatewayState} is read once per request.
+ * Carries every request by the gateway's decision ({@link RequestDecision}: framing, canonical path, the trust in
+ * force, route, access, policy, body size): a refusal is answered with its gateway error, an allowed request goes
+ * to the index step, the gateway's OCI catalog or the route's upstream. Then one access-log line and the metrics.
+ * It holds no state of its own but each connection's verified peer: the current {@link GatewayState} is read once
+ * per request.
  */
 public final class ProxyHandler implements Handler<HttpServerRequest> {
 
