@@ -7,17 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chartgate.config.HttpUpstreamConfig;
+import io.chartgate.testing.NettyLeaks;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
@@ -38,9 +37,6 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,41 +44,19 @@ import org.junit.jupiter.api.Test;
 /**
  * The Netty-level relay of {@link HttpUpstream} between a Vert.x server on two event loops (standing in for the
  * gateway's) and a plain HTTP upstream: per-loop pooling, framing, and what a client that goes away does to the
- * upstream exchange. Netty's leak detector runs at its paranoid level throughout and must find nothing.
+ * upstream exchange. Netty's leak detector runs at its paranoid level (the build's) and must find nothing.
  */
 class HttpUpstreamRelayTest {
 
     private static final byte[] LARGE = new byte[3 << 20];
-    private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
-    private static final Handler LEAK_RECORDER = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            if (record.getMessage() != null && record.getMessage().contains("LEAK")) {
-                LEAKS.add(record.getMessage());
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
-
     private static Vertx vertx;
     private static HttpUpstream upstream;
     private static int gatewayPort;
     /** Upstream connections by their client port: what happened on each, in order. */
     private static final Map<Integer, List<String>> upstreamEvents = new ConcurrentHashMap<>();
-    private static ResourceLeakDetector.Level leakLevel;
 
     @BeforeAll
     static void start() throws Exception {
-        leakLevel = ResourceLeakDetector.getLevel();
-        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-        Logger.getLogger(ResourceLeakDetector.class.getName()).addHandler(LEAK_RECORDER);
         new Random(3).nextBytes(LARGE);
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setPreferNativeTransport(true));
         HttpServer origin = vertx.createHttpServer().requestHandler(HttpUpstreamRelayTest::origin);
@@ -106,8 +80,6 @@ class HttpUpstreamRelayTest {
     static void stop() throws Exception {
         upstream.close();
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        Logger.getLogger(ResourceLeakDetector.class.getName()).removeHandler(LEAK_RECORDER);
-        ResourceLeakDetector.setLevel(leakLevel);
     }
 
     /** The gateway's part: forward, and answer an {@link UpstreamException} the way the proxy does. */
@@ -271,7 +243,8 @@ class HttpUpstreamRelayTest {
         try (RawClient client = new RawClient()) {
             client.send(("PUT /upload?abandoned HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             client.send(new byte[10000]);
-            Thread.sleep(200);
+            // the upstream has the request when the client goes
+            onlyConnectionThatServed("PUT /upload?abandoned");
         }
         String connection = onlyConnectionThatServed("PUT /upload?abandoned");
         awaitEvent(connection, "closed");
@@ -323,16 +296,9 @@ class HttpUpstreamRelayTest {
             client.send("GET /endless?leak HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             client.readHead();
         }
-        // a leaked buffer is reported when a later allocation finds it collected
-        for (int round = 0; round < 5; round++) {
-            System.gc();
-            Thread.sleep(100);
-            for (int i = 0; i < 100; i++) {
-                ByteBuf probe = ByteBufAllocator.DEFAULT.directBuffer(64);
-                probe.release();
-            }
-        }
-        assertEquals(List.of(), LEAKS);
+        assertEquals(ResourceLeakDetector.Level.PARANOID, ResourceLeakDetector.getLevel(),
+                "the build runs tests with io.netty.leakDetection.level=paranoid (pom.xml)");
+        assertEquals(List.of(), NettyLeaks.collect());
     }
 
     private static String onlyConnectionThatServed(String request) throws InterruptedException {
