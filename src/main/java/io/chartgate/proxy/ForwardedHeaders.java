@@ -59,7 +59,11 @@ public final class ForwardedHeaders {
      * {@code X-Forwarded-For}.
      */
     static boolean isSpoofable(String name) {
-        String n = name.toLowerCase(Locale.ROOT);
+        return isSpoofableLowerCase(name.toLowerCase(Locale.ROOT));
+    }
+
+    /** {@link #isSpoofable} of a name already in lower case. */
+    private static boolean isSpoofableLowerCase(String n) {
         if (n.indexOf('_') >= 0 || OVERRIDES.contains(n) || n.equals("forwarded") || n.startsWith("x-forwarded-")
                 || n.equals("x-request-id")) {
             return true;
@@ -84,7 +88,7 @@ public final class ForwardedHeaders {
         java.util.Set<String> named = connectionNamed(in);
         for (Map.Entry<String, String> header : in) {
             String name = header.getKey().toLowerCase(Locale.ROOT);
-            if (!HopByHop.HEADERS.contains(name) && (named == null || !named.contains(name)) && !isSpoofable(name)
+            if (!HopByHop.HEADERS.contains(name) && (named == null || !named.contains(name)) && !isSpoofableLowerCase(name)
                     && !name.equals("host") && !name.equals("content-length") && !name.equals("expect")) {
                 out.add(header.getKey(), header.getValue());
             }
