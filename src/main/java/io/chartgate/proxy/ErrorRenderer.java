@@ -19,8 +19,11 @@ public final class ErrorRenderer {
 
     /**
      * Sends the error unless a response is already under way. With {@code closing}, the connection is closed
-     * once the response is written and nothing more is read from it (for a request whose body was not read,
-     * or one the codec could not parse); with null it stays open.
+     * once the response is written (for a request whose body was not read, or one the codec could not parse) and
+     * no request behind it is served; with null it stays open. A refused request whose framing was accepted has the
+     * rest of its body read and dropped before the close ({@link LingeringClose}), so the client reads the answer
+     * rather than a reset; a 400 (unparsable, or framing the gateway refused) is closed at once: its body's end is
+     * not known.
      */
     public static void send(HttpServerRequest request, GatewayError error, String message, String requestId,
             ClosingConnections closing) {
@@ -71,7 +74,9 @@ public final class ErrorRenderer {
             closing.mark(request.connection());
         }
         response.end(body);
-        if (close) {
+        if (close && error != GatewayError.BAD_REQUEST) {
+            LingeringClose.close(request);
+        } else if (close) {
             // closes once the response is flushed; pipelined requests behind this one are never read
             request.connection().close();
         }

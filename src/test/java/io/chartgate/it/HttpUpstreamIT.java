@@ -305,13 +305,9 @@ class HttpUpstreamIT {
                 .timeout(Duration.ofSeconds(20))
                 .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(new byte[40 << 20])))
                 .build();
-        HttpResponse<byte[]> response;
-        try {
-            response = clients.get("alice").send(request, HttpResponse.BodyHandlers.ofByteArray());
-            assertEquals(413, response.statusCode());
-        } catch (IOException e) {
-            // the gateway may close the connection while the client is still sending; the file check decides
-        }
+        // the gateway reads the rest of the body before it closes, so the client still sending gets the answer
+        HttpResponse<byte[]> response = clients.get("alice").send(request, HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(413, response.statusCode());
         send("bob", "GET", "/ping.txt", null);
         proxied(nginx, 1);
         assertFalse(Files.exists(nginx.root().resolve("charts/chunked-1.0.0.tgz")), "a partial chart was stored");

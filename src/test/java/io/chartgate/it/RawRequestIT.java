@@ -300,6 +300,50 @@ class RawRequestIT {
                 + "\r\n", STATUS_LINE_ANY_1_X);
     }
 
+    /**
+     * A refused upload (bob may not write /private) with a request behind it: the gateway reads the body it will not
+     * forward before it closes, so a client that writes its whole request before it reads (as Java's HTTP client
+     * does) can write it and then read the 403, where a close at once reset the connection under its write; and the
+     * request behind the body is still never served.
+     */
+    @Test
+    void aRefusedUploadIsReadToItsEndSoTheClientGetsThe403AndTheRequestBehindItIsNeverServed() throws Exception {
+        int length = 16 << 20; // more than the sockets' buffers hold
+        String pipelinedId = "pipelined-" + UUID.randomUUID();
+        Wire wire = exchange("PUT /private/x-1.0.0.tgz HTTP/1.1\r\n"
+                + "Host: localhost\r\n"
+                + "Content-Length: " + length + "\r\n"
+                + "\r\n"
+                + "x".repeat(length)
+                + pipelined(pipelinedId), true);
+        Response response = wire.first();
+
+        assertAll(
+                () -> assertTrue(wire.sentWhole(), "the connection was closed under the client's upload"),
+                () -> assertJsonError(response, 403, "forbidden"),
+                () -> assertEquals("close", response.header("connection"), "response:\n" + response.raw()),
+                () -> assertTrue(wire.closed(), "the gateway must close the connection once the body is read"),
+                () -> assertEquals("", response.rest(), "the request behind the body must get no answer"),
+                () -> assertNothingReachedNginx());
+    }
+
+    /**
+     * A refused upload whose client stops sending: the gateway waits for the rest of the body only while bytes keep
+     * coming (5 s of quiet, nginx's lingering_timeout), not until the connection's idle timeout.
+     */
+    @Test
+    void aRefusedUploadWhoseClientStopsSendingIsClosedAfterFiveQuietSeconds() throws Exception {
+        Wire wire = exchange("PUT /private/x-1.0.0.tgz HTTP/1.1\r\n"
+                + "Host: localhost\r\n"
+                + "Content-Length: 1000000\r\n"
+                + "\r\n"
+                + "only these bytes", true, 20_000);
+
+        assertAll(
+                () -> assertJsonError(wire.first(), 403, "forbidden"),
+                () -> assertTrue(wire.closed(), "still open 20 s after the client stopped sending"));
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // 5. malformed
 
@@ -429,7 +473,8 @@ class RawRequestIT {
     }
 
     /** What came back on one connection, and whether the gateway closed it. */
-    private record Wire(String text, boolean closed) {
+    /** What came back, whether the gateway closed the connection, and whether the whole request could be written. */
+    private record Wire(String text, boolean closed, boolean sentWhole) {
         Response first() {
             return Response.parse(text);
         }
@@ -441,17 +486,24 @@ class RawRequestIT {
      * otherwise only until one complete response has arrived.
      */
     private static Wire exchange(String raw, boolean awaitClose) throws IOException {
+        return exchange(raw, awaitClose, CLOSE_WAIT_MILLIS);
+    }
+
+    /** As {@link #exchange(String, boolean)}, waiting up to {@code waitMillis} for each read. */
+    private static Wire exchange(String raw, boolean awaitClose, int waitMillis) throws IOException {
         try (SSLSocket socket = (SSLSocket) bob.getSocketFactory().createSocket()) {
             socket.connect(new InetSocketAddress("localhost", gateway.port()), 5000);
-            socket.setSoTimeout(CLOSE_WAIT_MILLIS);
+            socket.setSoTimeout(waitMillis);
             socket.startHandshake();
             ByteArrayOutputStream received = new ByteArrayOutputStream();
+            boolean sentWhole = true;
             try {
                 OutputStream out = socket.getOutputStream();
                 out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
             } catch (IOException e) {
                 // the gateway may close while a large request is still being written; its answer may still be readable
+                sentWhole = false;
             }
             InputStream in = socket.getInputStream();
             byte[] buffer = new byte[8192];
@@ -460,15 +512,15 @@ class RawRequestIT {
                 while ((n = in.read(buffer)) >= 0) {
                     received.write(buffer, 0, n);
                     if (!awaitClose && Response.complete(received.toString(StandardCharsets.ISO_8859_1))) {
-                        return new Wire(received.toString(StandardCharsets.ISO_8859_1), false);
+                        return new Wire(received.toString(StandardCharsets.ISO_8859_1), false, sentWhole);
                     }
                 }
             } catch (SocketTimeoutException e) {
-                return new Wire(received.toString(StandardCharsets.ISO_8859_1), false);
+                return new Wire(received.toString(StandardCharsets.ISO_8859_1), false, sentWhole);
             } catch (IOException e) {
                 // reset by the gateway: closed
             }
-            return new Wire(received.toString(StandardCharsets.ISO_8859_1), true);
+            return new Wire(received.toString(StandardCharsets.ISO_8859_1), true, sentWhole);
         }
     }
 

@@ -1,0 +1,83 @@
+package io.chartgate.proxy;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * Closes a connection whose request was answered before its body was read, once the client has stopped sending:
+ * the rest of the body is read and dropped until it ends, for at most {@value #MAX_MILLIS} ms, or until
+ * {@value #IDLE_MILLIS} ms pass without a byte (nginx's {@code lingering_close}, with its default times).
+ *
+ * <p>Closed at once, a socket with unread bytes in its receive buffer is reset, and a reset makes the client's
+ * kernel drop what it had received: the client still sending its upload sees "broken pipe" or "connection reset"
+ * instead of the 413 or 403 that was written to it (Java's HTTP client always; Go's and curl's when the reset
+ * outruns the answer). Nothing read here is forwarded: the connection is marked closing, so a request that
+ * follows the body is dropped ({@link ClosingConnections}).
+ */
+final class LingeringClose {
+
+    static final long IDLE_MILLIS = 5_000;
+    static final long MAX_MILLIS = 30_000;
+
+    private final HttpConnection connection;
+    private final Vertx vertx;
+    private final long start;
+    private long lastRead;
+    private long timer = -1;
+    private boolean closed;
+
+    private LingeringClose(HttpConnection connection, Vertx vertx) {
+        this.connection = connection;
+        this.vertx = vertx;
+        this.start = System.nanoTime();
+        this.lastRead = start;
+    }
+
+    /**
+     * Reads and drops the rest of {@code request}'s body, then closes its connection; closes at once when the body
+     * has ended or there is no event loop to time the wait on. Called on the request's event loop, after the answer.
+     */
+    static void close(HttpServerRequest request) {
+        Context context = Vertx.currentContext();
+        if (request.isEnded() || context == null) {
+            request.connection().close();
+            return;
+        }
+        LingeringClose linger = new LingeringClose(request.connection(), context.owner());
+        request.handler(chunk -> linger.lastRead = System.nanoTime());
+        request.endHandler(v -> linger.closeNow());
+        request.exceptionHandler(e -> linger.closeNow());
+        linger.schedule(IDLE_MILLIS);
+        request.resume();
+    }
+
+    private void schedule(long millis) {
+        timer = vertx.setTimer(Math.max(1, millis), id -> expire());
+    }
+
+    private void expire() {
+        timer = -1;
+        long now = System.nanoTime();
+        long idleLeft = IDLE_MILLIS - (now - lastRead) / 1_000_000;
+        long totalLeft = MAX_MILLIS - (now - start) / 1_000_000;
+        if (idleLeft <= 0 || totalLeft <= 0) {
+            closeNow();
+        } else {
+            schedule(Math.min(idleLeft, totalLeft));
+        }
+    }
+
+    private void closeNow() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+            timer = -1;
+        }
+        connection.close();
+    }
+}
