@@ -18,7 +18,7 @@ public final class UpstreamException extends RuntimeException {
         METHOD_NOT_ALLOWED,
         /** The request cannot be sent to this upstream as it is, e.g. an S3 sub-resource query (400). */
         BAD_REQUEST,
-        /** The index step's memory bound is reached (503 overloaded). */
+        /** The index step's memory bound is reached, or every upstream connection the gateway keeps is in use (503). */
         OVERLOADED
     }
 

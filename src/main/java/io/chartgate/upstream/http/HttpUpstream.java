@@ -112,7 +112,7 @@ public final class HttpUpstream implements Upstream {
                 .with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS))
                 .withConnectHandler(HttpUpstream::oneReadPerWakeup)
                 .build();
-        this.relay = https ? null : new RelayPool((VertxInternal) vertx, host, port, config.connectTimeoutMs());
+        this.relay = https ? null : new RelayPool((VertxInternal) vertx, host, port, config.connectTimeoutMs(), MAX_CONNECTIONS);
     }
 
     /**

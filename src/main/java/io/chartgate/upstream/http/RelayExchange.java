@@ -153,6 +153,12 @@ final class RelayExchange {
     }
 
     private void connectFailedOnLoop(Throwable cause) {
+        if (cause instanceof RelayPool.Exhausted) {
+            // the gateway's own limit: no upstream failure to count, and the client may try again
+            context.dispatch(v -> fail(new UpstreamException(UpstreamException.Kind.OVERLOADED, null,
+                    "every connection the gateway keeps to the upstream is in use; try again", describe(cause))));
+            return;
+        }
         context.dispatch(v -> fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
                 "the upstream cannot be reached", describe(cause))));
     }

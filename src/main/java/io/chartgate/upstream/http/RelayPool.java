@@ -20,6 +20,7 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -28,6 +29,11 @@ import java.util.function.Consumer;
  * client request it serves, goes back to that loop's pool only after a complete exchange, and is never handed to
  * another loop, so no request hops threads. Idle connections are closed after {@link #IDLE_MILLIS}; the upstream
  * closing one is noticed and it is dropped. Everything about one loop's pool runs on that loop.
+ *
+ * <p>At most {@code maxConnections} are open (or being made) at once over all loops, as Vert.x's client pool kept
+ * them: one upstream address has some 28,000 ephemeral ports, and a fleet's burst must not take them all. A request
+ * beyond that waits on its loop for a connection that comes back or closes, for at most {@code connectTimeoutMs},
+ * then fails with {@link Exhausted}.
  */
 final class RelayPool {
 
@@ -42,14 +48,37 @@ final class RelayPool {
     private final String host;
     private final int port;
     private final int connectTimeoutMs;
+    private final int maxConnections;
+    /** Connections open or being made, over all loops. */
+    private final AtomicInteger open = new AtomicInteger();
     private final Map<EventLoop, Loop> loops = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    RelayPool(VertxInternal vertx, String host, int port, int connectTimeoutMs) {
+    RelayPool(VertxInternal vertx, String host, int port, int connectTimeoutMs, int maxConnections) {
         this.vertx = vertx;
         this.host = host;
         this.port = port;
         this.connectTimeoutMs = connectTimeoutMs;
+        this.maxConnections = maxConnections;
+    }
+
+    /** No connection came free for a request within {@code connectTimeoutMs}: the gateway's own limit, not a fault. */
+    static final class Exhausted extends Exception {
+        Exhausted(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** A request waiting for a connection while {@code maxConnections} are open; on its loop's queue. */
+    private static final class Waiter {
+        final BiConsumer<RelayConnection, Boolean> ready;
+        final Consumer<Throwable> failed;
+        ScheduledFuture<?> timeout;
+
+        Waiter(BiConsumer<RelayConnection, Boolean> ready, Consumer<Throwable> failed) {
+            this.ready = ready;
+            this.failed = failed;
+        }
     }
 
     /**
@@ -61,30 +90,70 @@ final class RelayPool {
         if (pool == null) {
             pool = loops.computeIfAbsent(loop, Loop::new);
         }
-        RelayConnection idle;
-        while ((idle = pool.idle.pollFirst()) != null) {
-            if (idle.channel().isActive()) {
-                ready.accept(idle, true);
-                return;
-            }
+        RelayConnection idle = pool.takeIdle();
+        if (idle != null) {
+            ready.accept(idle, true);
+        } else if (reserve()) {
+            connect(pool, ready, failed);
+        } else {
+            pool.await(new Waiter(ready, failed));
         }
-        connect(pool, ready, failed);
     }
 
-    /** A new connection on {@code loop}, never from the pool (a retry after a reused one turned out closed). */
+    /**
+     * A new connection on {@code loop}, not one from the pool (a retry after a reused one turned out closed); while
+     * {@code maxConnections} are open it waits as {@link #acquire} does, and may then get one that came back.
+     */
     void connect(EventLoop loop, BiConsumer<RelayConnection, Boolean> ready, Consumer<Throwable> failed) {
-        connect(loops.computeIfAbsent(loop, Loop::new), ready, failed);
+        Loop pool = loops.computeIfAbsent(loop, Loop::new);
+        if (reserve()) {
+            connect(pool, ready, failed);
+        } else {
+            pool.await(new Waiter(ready, failed));
+        }
     }
 
+    /** Counts a connection about to be made; false when {@code maxConnections} are open already. */
+    private boolean reserve() {
+        int now;
+        do {
+            now = open.get();
+            if (now >= maxConnections) {
+                return false;
+            }
+        } while (!open.compareAndSet(now, now + 1));
+        return true;
+    }
+
+    /** Makes a connection counted by {@link #reserve()}; its closing, however it comes, gives the count back. */
     private void connect(Loop pool, BiConsumer<RelayConnection, Boolean> ready, Consumer<Throwable> failed) {
         ChannelFuture connecting = pool.bootstrap.connect(address());
+        connecting.channel().closeFuture().addListener(f -> {
+            open.decrementAndGet();
+            wakeWaiters();
+        });
         connecting.addListener(f -> {
             if (f.isSuccess()) {
                 ready.accept(connecting.channel().pipeline().get(RelayConnection.class), false);
             } else {
+                connecting.channel().close();
                 failed.accept(f.cause());
             }
         });
+    }
+
+    /** A connection closed somewhere: a loop with requests waiting may now make one. */
+    private void wakeWaiters() {
+        for (Loop pool : loops.values()) {
+            if (pool.waiting > 0) {
+                pool.loop.execute(pool::serveWaiters);
+            }
+        }
+    }
+
+    /** Open connections over all loops, in use or idle, for tests. */
+    int open() {
+        return open.get();
     }
 
     private InetSocketAddress address() {
@@ -106,7 +175,16 @@ final class RelayPool {
      */
     void release(RelayConnection connection) {
         Loop pool = loops.get(connection.channel().eventLoop());
-        if (closed || pool == null || !connection.channel().isActive() || pool.idle.size() >= MAX_IDLE_PER_LOOP) {
+        if (closed || pool == null || !connection.channel().isActive()) {
+            connection.channel().close();
+            return;
+        }
+        Waiter waiter = pool.nextWaiter();
+        if (waiter != null) {
+            waiter.ready.accept(connection, true);
+            return;
+        }
+        if (pool.idle.size() >= MAX_IDLE_PER_LOOP) {
             connection.channel().close();
             return;
         }
@@ -143,6 +221,10 @@ final class RelayPool {
         final Bootstrap bootstrap;
         /** Most recently used first: the oldest, at the end, are the ones the sweeper closes. */
         final ArrayDeque<RelayConnection> idle = new ArrayDeque<>();
+        /** Requests waiting for a connection, oldest first. */
+        final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+        /** The size of {@link #waiters}, for other loops to see when a connection closes. */
+        volatile int waiting;
         ScheduledFuture<?> sweeper;
 
         Loop(EventLoop loop) {
@@ -172,6 +254,55 @@ final class RelayPool {
                     channel.pipeline().addLast("relay", new RelayConnection(RelayPool.this, channel));
                 }
             });
+        }
+
+        RelayConnection takeIdle() {
+            RelayConnection connection;
+            while ((connection = idle.pollFirst()) != null) {
+                if (connection.channel().isActive()) {
+                    return connection;
+                }
+            }
+            return null;
+        }
+
+        void await(Waiter waiter) {
+            waiters.addLast(waiter);
+            waiting = waiters.size();
+            waiter.timeout = loop.schedule(() -> {
+                if (waiters.remove(waiter)) {
+                    waiting = waiters.size();
+                    waiter.failed.accept(new Exhausted("no connection to the upstream came free within "
+                            + connectTimeoutMs + " ms: the gateway keeps at most " + maxConnections + " open to it"));
+                }
+            }, connectTimeoutMs, TimeUnit.MILLISECONDS);
+            // a connection may have closed between the count and the queue
+            serveWaiters();
+        }
+
+        /** The oldest waiter, taken off the queue with its timeout cancelled; null when none waits. */
+        Waiter nextWaiter() {
+            Waiter waiter = waiters.pollFirst();
+            if (waiter != null) {
+                waiting = waiters.size();
+                waiter.timeout.cancel(false);
+            }
+            return waiter;
+        }
+
+        /** Hands waiters idle connections, or new ones while the count allows. */
+        void serveWaiters() {
+            while (!waiters.isEmpty()) {
+                RelayConnection connection = takeIdle();
+                if (connection != null) {
+                    nextWaiter().ready.accept(connection, true);
+                } else if (reserve()) {
+                    Waiter waiter = nextWaiter();
+                    connect(this, waiter.ready, waiter.failed);
+                } else {
+                    return;
+                }
+            }
         }
 
         void sweepLater() {
