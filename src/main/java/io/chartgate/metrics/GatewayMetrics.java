@@ -87,8 +87,8 @@ public final class GatewayMetrics {
         }
     }
 
-    /** One finished request; {@code access} is read, write or none; {@code decision} allowed, denied or rejected. */
-    public void request(String route, String access, String decision, int status, Duration duration, String principal,
+    /** One finished request; {@code access} is read, write or none. */
+    public void request(String route, String access, RequestOutcome decision, int status, Duration duration, String principal,
             long bytesIn, long bytesOut) {
         RequestMeters meters = requestMeters.computeIfAbsent(
                 new RequestKey(route, access, decision, status, principal == null ? null : principals.label(principal)),
@@ -103,7 +103,7 @@ public final class GatewayMetrics {
     }
 
     /** The labels of one finished request; {@code principal} is already the capped label, or null. */
-    private record RequestKey(String route, String access, String decision, int status, String principal) {
+    private record RequestKey(String route, String access, RequestOutcome decision, int status, String principal) {
     }
 
     /** The meters one kind of request updates, looked up once instead of being built and registered per request. */
@@ -116,7 +116,7 @@ public final class GatewayMetrics {
                 Counter.builder(MetricNames.REQUESTS)
                         .description("Requests by route, access, decision and status")
                         .tags(MetricNames.ROUTE, key.route(), MetricNames.ACCESS, key.access(),
-                                MetricNames.DECISION, key.decision(), MetricNames.STATUS, Integer.toString(key.status()))
+                                MetricNames.DECISION, key.decision().label(), MetricNames.STATUS, Integer.toString(key.status()))
                         .register(registry),
                 Timer.builder(MetricNames.REQUEST_DURATION)
                         .description("From the request's arrival to the end of the response")
@@ -130,7 +130,7 @@ public final class GatewayMetrics {
                 key.principal() == null ? null : Counter.builder(MetricNames.PRINCIPAL_REQUESTS)
                         .description("Requests by client principal (CN), capped at metrics.maxPrincipals")
                         .tags(MetricNames.PRINCIPAL, key.principal(), MetricNames.ACCESS, key.access(),
-                                MetricNames.DECISION, key.decision())
+                                MetricNames.DECISION, key.decision().label())
                         .register(registry));
     }
 
@@ -144,11 +144,11 @@ public final class GatewayMetrics {
                 .record(duration);
     }
 
-    /** An upstream failure: connect, timeout, reset or status_5xx. */
-    public void upstreamError(String route, String kind) {
+    /** An upstream failure. */
+    public void upstreamError(String route, UpstreamFailure kind) {
         Counter.builder(MetricNames.UPSTREAM_ERRORS)
                 .description("Upstream failures by kind")
-                .tags(MetricNames.ROUTE, route, MetricNames.KIND, kind)
+                .tags(MetricNames.ROUTE, route, MetricNames.KIND, kind.label())
                 .register(registry)
                 .increment();
     }

@@ -3,6 +3,7 @@ package io.chartgate.proxy;
 import io.chartgate.decision.GatewayError;
 import io.chartgate.config.RouteConfig;
 import io.chartgate.identity.ClientIdentity;
+import io.chartgate.metrics.RequestOutcome;
 import io.chartgate.policy.Access;
 import io.chartgate.policy.CanonicalPath;
 import io.chartgate.policy.Decision;
@@ -61,9 +62,9 @@ final class Exchange {
         this.trust = trust;
     }
 
-    /** allowed or denied once the policy ran; rejected when the request was refused before it. */
-    String outcome() {
-        return decision == null ? "rejected" : decision.allowed() ? "allowed" : "denied";
+    /** Allowed or denied once the policy ran; rejected when the request was refused before it. */
+    RequestOutcome outcome() {
+        return decision == null ? RequestOutcome.REJECTED : decision.allowed() ? RequestOutcome.ALLOWED : RequestOutcome.DENIED;
     }
 
     /**

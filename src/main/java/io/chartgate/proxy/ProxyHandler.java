@@ -12,6 +12,7 @@ import io.chartgate.identity.ClientIdentity;
 import io.chartgate.identity.IdentityExtractor;
 import io.chartgate.metrics.GatewayMetrics;
 import io.chartgate.metrics.MetricNames;
+import io.chartgate.metrics.UpstreamFailure;
 import io.chartgate.policy.Access;
 import io.chartgate.policy.OciRequest;
 import io.chartgate.tls.ClientTrust;
@@ -256,7 +257,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
                 metrics.upstream(routeName, Duration.ofNanos(System.nanoTime() - sent));
                 int status = request.response().getStatusCode();
                 if (status >= 500) {
-                    metrics.upstreamError(routeName, "status_5xx");
+                    metrics.upstreamError(routeName, UpstreamFailure.STATUS_5XX);
                 }
                 // A write the upstream took invalidates the cached indexes before the client hears of it: its next
                 // GET, on any connection and any event loop, gets the new index.
@@ -366,7 +367,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         entry.put("durationMs", Math.round(nanos / 1e4) / 100.0);
         entry.put("route", exchange.route == null ? null : exchange.route.name());
         entry.put("access", exchange.access == null ? null : exchange.access.label());
-        entry.put("decision", exchange.outcome());
+        entry.put("decision", exchange.outcome().label());
         entry.put("rule", exchange.decision == null ? null : exchange.decision.rule());
         entry.put("subject", exchange.identity.isAnonymous() ? null : exchange.identity.subject().rfc4514());
         entry.put("fingerprint", exchange.identity.fingerprint());

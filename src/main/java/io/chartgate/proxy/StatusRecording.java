@@ -19,7 +19,7 @@ final class StatusRecording {
         ClientIdentity identity = exchange.identity;
         long now = System.currentTimeMillis();
         String subject = identity.isAnonymous() ? null : identity.subject().rfc4514();
-        String outcome = exchange.outcome();
+        String outcome = exchange.outcome().label();
         recent.request(identity.principal(), subject, identity.notAfter(), outcome, status, now);
         boolean denied = exchange.decision != null && !exchange.decision.allowed();
         boolean refused = exchange.decision == null && (status == 401 || status == 403);

@@ -1,5 +1,6 @@
 package io.chartgate.upstream;
 
+import io.chartgate.metrics.UpstreamFailure;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -42,7 +43,7 @@ public final class BoundedBody {
             public void run() {
                 vertx.cancelTimer(timer[0]);
                 timer[0] = vertx.setTimer(idleMillis, id -> fail(done, response, budget, reserved, new UpstreamException(
-                        UpstreamException.Kind.TIMEOUT, "timeout", "the upstream sent no more of the index file for "
+                        UpstreamException.Kind.TIMEOUT, UpstreamFailure.TIMEOUT, "the upstream sent no more of the index file for "
                                 + idleMillis + " ms")));
             }
         };
@@ -73,7 +74,7 @@ public final class BoundedBody {
             length[0] += n;
         });
         response.exceptionHandler(e -> fail(done, response, budget, reserved, new UpstreamException(
-                UpstreamException.Kind.UNAVAILABLE, "reset", "the upstream closed the connection mid-index")));
+                UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.RESET, "the upstream closed the connection mid-index")));
         response.endHandler(v -> {
             if (!done.future().isComplete()) {
                 byte[] bytes = length[0] == body[0].length ? body[0] : Arrays.copyOf(body[0], length[0]);

@@ -1,5 +1,7 @@
 package io.chartgate.upstream;
 
+import io.chartgate.metrics.UpstreamFailure;
+
 /**
  * Why an upstream exchange failed. The gateway answers with the matching error when no response has started;
  * otherwise the client's connection is reset.
@@ -23,7 +25,7 @@ public final class UpstreamException extends RuntimeException {
     }
 
     private final Kind kind;
-    private final String failure;
+    private final UpstreamFailure failure;
     private final String detail;
 
     public UpstreamException(Kind kind, String message) {
@@ -31,10 +33,10 @@ public final class UpstreamException extends RuntimeException {
     }
 
     /**
-     * @param failure how the upstream failed, for {@code chartgate_upstream_errors_total}'s {@code kind}:
-     *     connect, timeout or reset; null when the upstream did not fail (a body over the limit, say)
+     * @param failure how the upstream failed, for {@code chartgate_upstream_errors_total}'s {@code kind}; null when
+     *     the upstream did not fail (a body over the limit, an answer larger than the gateway reads, say)
      */
-    public UpstreamException(Kind kind, String failure, String message) {
+    public UpstreamException(Kind kind, UpstreamFailure failure, String message) {
         this(kind, failure, message, null);
     }
 
@@ -42,7 +44,7 @@ public final class UpstreamException extends RuntimeException {
      * @param detail what the operator needs and the client must not see (the upstream's address, the socket
      *     error): logged, never sent; may be null
      */
-    public UpstreamException(Kind kind, String failure, String message, String detail) {
+    public UpstreamException(Kind kind, UpstreamFailure failure, String message, String detail) {
         super(message, null, false, false);
         this.kind = kind;
         this.failure = failure;
@@ -58,8 +60,8 @@ public final class UpstreamException extends RuntimeException {
         return kind;
     }
 
-    /** connect, timeout, reset, or null. */
-    public String failure() {
+    /** How the upstream failed, or null when it did not (a body over the limit, the gateway's own bounds). */
+    public UpstreamFailure failure() {
         return failure;
     }
 }

@@ -2,6 +2,7 @@ package io.chartgate.upstream.http;
 
 import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.UpstreamAuth;
+import io.chartgate.metrics.UpstreamFailure;
 import io.chartgate.upstream.BoundedBody;
 import io.chartgate.upstream.IndexFetch;
 import io.chartgate.upstream.ResponseRelay;
@@ -307,7 +308,7 @@ public final class HttpUpstream implements Upstream {
         Promise<HttpClientResponse> done = Promise.promise();
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
-                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
+                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.CONNECT,
                         "the upstream cannot be reached", describe(ar.cause())));
                 return;
             }
@@ -318,7 +319,7 @@ public final class HttpUpstream implements Upstream {
                 if (result.succeeded()) {
                     if (!outgoing.response().isComplete()) {
                         timer[0] = vertx.setTimer(config.responseTimeoutMs(), id -> {
-                            done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT, "timeout",
+                            done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT, UpstreamFailure.TIMEOUT,
                                     "the upstream did not answer within " + config.responseTimeoutMs() + " ms"));
                             outgoing.reset();
                         });
@@ -341,11 +342,11 @@ public final class HttpUpstream implements Upstream {
                     return;
                 }
                 if (response.failed()) {
-                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "reset",
+                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.RESET,
                             "the upstream closed the connection", describe(response.cause())));
                 } else if (shaper.credentialsRefused(response.result().statusCode())) {
                     response.result().request().reset();
-                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "status_5xx",
+                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.STATUS_5XX,
                             "the upstream refused the gateway's own credentials (" + response.result().statusCode()
                                     + "); check the route's keys and permissions"));
                 } else {

@@ -1,5 +1,6 @@
 package io.chartgate.upstream.http;
 
+import io.chartgate.metrics.UpstreamFailure;
 import io.chartgate.upstream.HopByHop;
 import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.UpstreamException;
@@ -159,7 +160,7 @@ final class RelayExchange {
                     "every connection the gateway keeps to the upstream is in use; try again", describe(cause))));
             return;
         }
-        context.dispatch(v -> fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
+        context.dispatch(v -> fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.CONNECT,
                 "the upstream cannot be reached", describe(cause))));
     }
 
@@ -230,7 +231,7 @@ final class RelayExchange {
         if (!headReceived) {
             timer = loop.schedule(() -> context.dispatch(v -> {
                 if (!headReceived) {
-                    fail(new UpstreamException(UpstreamException.Kind.TIMEOUT, "timeout",
+                    fail(new UpstreamException(UpstreamException.Kind.TIMEOUT, UpstreamFailure.TIMEOUT,
                             "the upstream did not answer within " + responseTimeoutMs + " ms"));
                 }
             }), responseTimeoutMs, TimeUnit.MILLISECONDS);
@@ -274,7 +275,7 @@ final class RelayExchange {
     /** False when the exchange ended here. */
     private boolean head(HttpResponse head) {
         if (head.decoderResult().isFailure()) {
-            fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "reset",
+            fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.RESET,
                     "the upstream sent a malformed response", describe(head.decoderResult().cause())));
             return false;
         }
@@ -284,13 +285,13 @@ final class RelayExchange {
             return true;
         }
         if (status < 200) {
-            fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "reset",
+            fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.RESET,
                     "the upstream sent an unexpected informational response (" + status + ")"));
             return false;
         }
         cancelTimer();
         if (shaper.credentialsRefused(status)) {
-            fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "status_5xx",
+            fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.STATUS_5XX,
                     "the upstream refused the gateway's own credentials (" + status
                             + "); check the route's keys and permissions"));
             return false;
@@ -438,7 +439,7 @@ final class RelayExchange {
             pool.connect(loop, this::connectedOnLoop, this::connectFailedOnLoop);
             return;
         }
-        fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "reset", "the upstream closed the connection",
+        fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.RESET, "the upstream closed the connection",
                 cause == null ? "closed before the response was complete" : describe(cause)));
     }
 

@@ -1,6 +1,7 @@
 package io.chartgate.upstream.oci;
 
 import io.chartgate.config.OciUpstreamConfig;
+import io.chartgate.metrics.UpstreamFailure;
 import io.chartgate.upstream.IndexFetch;
 import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.Upstream;
@@ -113,7 +114,7 @@ public final class OciUpstream implements Upstream {
                             layer = null;
                         }
                     } else if (manifest.status() != 404) {
-                        return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "status_5xx",
+                        return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.STATUS_5XX,
                                 "the registry answered " + manifest.status() + " to the chart's manifest"));
                     }
                     if (layer == null || !layer.matches("sha256:[a-f0-9]{64}")) {
@@ -140,7 +141,7 @@ public final class OciUpstream implements Upstream {
     private Future<RegistryIndex.Small> small(RegistryIndex.SmallGet get, boolean mayRetry) {
         List<String> scopes = List.of(get.scope());
         return credentials.authorization(scopes)
-                .recover(cause -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
+                .recover(cause -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.CONNECT,
                         "the gateway could not authenticate to the registry", cause.getMessage())))
                 .compose(authorization -> {
                     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port)
@@ -158,7 +159,7 @@ public final class OciUpstream implements Upstream {
                         Buffer collected = Buffer.buffer();
                         response.handler(chunk -> {
                             if (collected.length() + chunk.length() > RegistryIndex.MAX_SMALL) {
-                                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "too_large",
+                                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, null,
                                         "the registry's answer to GET " + get.uri().split("\\?")[0] + " is too large"));
                                 response.request().reset();
                             } else {
@@ -169,7 +170,7 @@ public final class OciUpstream implements Upstream {
                         response.endHandler(v -> done.tryComplete(new RegistryIndex.Small(response.statusCode(),
                                 response.getHeader("Docker-Content-Digest"), response.getHeader("Link"), collected)));
                         return done.future();
-                    }, cause -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
+                    }, cause -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.CONNECT,
                             "the registry cannot be reached", describe(cause))));
                 })
                 .compose(answer -> {
@@ -178,14 +179,14 @@ public final class OciUpstream implements Upstream {
                     }
                     credentials.refused(scopes);
                     return mayRetry ? small(get, false) : Future.failedFuture(new UpstreamException(
-                            UpstreamException.Kind.UNAVAILABLE, "status_5xx",
+                            UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.STATUS_5XX,
                             "the registry refused the gateway's own credentials (401); check the route's auth"));
                 });
     }
 
     private Future<Void> attempt(UpstreamRequest upstream, List<String> scopes, boolean mayRetry) {
         return credentials.authorization(scopes)
-                .recover(cause -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
+                .recover(cause -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.CONNECT,
                         "the gateway could not authenticate to the registry", cause.getMessage())))
                 .compose(authorization -> send(upstream, authorization))
                 .compose(response -> {
@@ -198,7 +199,7 @@ public final class OciUpstream implements Upstream {
                         // an expired token or a registry that changed its mind: once more with fresh credentials
                         return attempt(upstream, scopes, false);
                     }
-                    return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "status_5xx",
+                    return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.STATUS_5XX,
                             "the registry refused the gateway's own credentials (401); check the route's auth"));
                 });
     }
@@ -234,7 +235,7 @@ public final class OciUpstream implements Upstream {
         Promise<HttpClientResponse> done = Promise.promise();
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
-                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "connect",
+                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.CONNECT,
                         "the registry cannot be reached", describe(ar.cause())));
                 return;
             }
@@ -244,7 +245,7 @@ public final class OciUpstream implements Upstream {
                 if (result.succeeded()) {
                     if (!outgoing.response().isComplete()) {
                         timer[0] = vertx.setTimer(config.responseTimeoutMs(), id -> {
-                            done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT, "timeout",
+                            done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT, UpstreamFailure.TIMEOUT,
                                     "the registry did not answer within " + config.responseTimeoutMs() + " ms"));
                             outgoing.reset();
                         });
@@ -266,7 +267,7 @@ public final class OciUpstream implements Upstream {
                     return;
                 }
                 if (response.failed()) {
-                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "reset",
+                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.RESET,
                             "the registry closed the connection", describe(response.cause())));
                 } else {
                     done.tryComplete(response.result());

@@ -1,5 +1,6 @@
 package io.chartgate.upstream.oci;
 
+import io.chartgate.metrics.UpstreamFailure;
 import io.chartgate.upstream.IndexFetch;
 import io.chartgate.upstream.UpstreamException;
 import io.vertx.core.Future;
@@ -108,7 +109,7 @@ final class RegistryIndex {
                 JsonObject index = new JsonObject().put("apiVersion", "v1").put("entries", new JsonObject(new LinkedHashMap<>(entries)));
                 byte[] body = index.encodePrettily().getBytes(StandardCharsets.UTF_8);
                 if (body.length > request.maxBytes()) {
-                    return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "too_large",
+                    return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, null,
                             "the index made from the registry would be larger than server.limits.maxIndexBytes ("
                                     + request.maxBytes() + " bytes)"));
                 }
@@ -167,7 +168,7 @@ final class RegistryIndex {
             if (answer.status() != 200) {
                 String what = refusal != null ? refusal.formatted(answer.status())
                         : "the registry answered " + answer.status() + " to GET " + uri.split("\\?")[0];
-                return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "status_5xx", what));
+                return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.STATUS_5XX, what));
             }
             each.accept(json(answer.body(), uri));
             Matcher next = answer.link() == null ? null : NEXT.matcher(answer.link());
@@ -192,7 +193,7 @@ final class RegistryIndex {
                         return Future.succeededFuture((String[]) null); // untagged meanwhile
                     }
                     if (manifest.status() != 200) {
-                        return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, "status_5xx",
+                        return Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.STATUS_5XX,
                                 "the registry answered " + manifest.status() + " to a manifest GET of " + repository));
                     }
                     String digest = "sha256:" + sha256(manifest.body().getBytes());

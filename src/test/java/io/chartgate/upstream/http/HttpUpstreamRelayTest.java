@@ -96,7 +96,7 @@ class HttpUpstreamRelayTest {
                             : cause instanceof UpstreamException e && e.kind() == UpstreamException.Kind.TOO_LARGE ? 413 : 502;
                     if (!request.response().headWritten()) {
                         request.response().setStatusCode(status).putHeader("Connection", "close").putHeader("X-Failure",
-                                cause instanceof UpstreamException e ? String.valueOf(e.failure()) : "other").end();
+                                cause instanceof UpstreamException e && e.failure() != null ? e.failure().label() : "other").end();
                     }
                 });
     }
