@@ -6,6 +6,7 @@ import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.UpstreamException;
 import io.chartgate.upstream.UpstreamRequest;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
@@ -197,9 +198,18 @@ final class RelayExchange {
             return;
         }
         Channel channel = current.channel();
-        // a slice of the server's own buffer: releasing it after the write is the channel's business, and harmless.
+        ByteBuf data = ((BufferInternal) chunk).getByteBuf();
+        if (!data.isDirect()) {
+            // The chunk is a heap copy (server/HeapRequestContent), and a socket writes only direct memory: copied
+            // here into pooled memory, which is back in its pool as soon as it is written. Left to the channel, the
+            // copy came from its own allocator, unpooled for its reads (RelayPool): a malloc and a free per chunk.
+            ByteBuf direct = ByteBufAllocator.DEFAULT.directBuffer(data.readableBytes());
+            direct.writeBytes(data, data.readerIndex(), data.readableBytes());
+            data.release();
+            data = direct;
+        }
         // Flushed at once, as the Vert.x client did: a flush deferred to a task of the loop waited for its next I/O.
-        channel.writeAndFlush(new DefaultHttpContent(((BufferInternal) chunk).getByteBuf()), channel.voidPromise());
+        channel.writeAndFlush(new DefaultHttpContent(data), channel.voidPromise());
         if (!channel.isWritable()) {
             body.pause();
         }
