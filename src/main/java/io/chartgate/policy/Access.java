@@ -7,6 +7,8 @@ public enum Access {
     READ,
     WRITE;
 
+    private final String label = name().toLowerCase(Locale.ROOT);
+
     /** READ for GET and HEAD, WRITE for POST, PUT, PATCH and DELETE, null for every other method (405). */
     public static Access ofMethod(String method) {
         return switch (method) {
@@ -18,6 +20,6 @@ public enum Access {
 
     /** "read" or "write", as logs, metrics and messages spell it. */
     public String label() {
-        return name().toLowerCase(Locale.ROOT);
+        return label;
     }
 }

@@ -339,7 +339,7 @@ public final class ProxyHandler implements Handler<HttpServerRequest> {
         StatusRecording.record(metrics.recent(), exchange, status);
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("event", "request");
-        entry.put("time", Instant.now().toString());
+        entry.put("time", Instant.now()); // formatted by the log's writer thread, off the event loop
         entry.put("requestId", exchange.requestId);
         entry.put("remote", request.connection().remoteAddress().toString());
         entry.put("method", request.method().name());

@@ -23,7 +23,7 @@ class AccessLogTest {
         AccessLog log = new AccessLog(sink);
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("event", "request");
-        request.put("time", Instant.parse("2026-01-02T03:04:05.123Z").toString());
+        request.put("time", Instant.parse("2026-01-02T03:04:05.123Z"));
         request.put("path", "/charts/a \"quoted\"\nname.tgz");
         request.put("status", 200);
         request.put("bytesOut", 3072L);
@@ -53,6 +53,29 @@ class AccessLogTest {
         JsonNode second = JSON.readTree(lines[1]);
         assertTrue(second.get("errors").isArray());
         assertEquals("policy.rules: empty", second.get("errors").get(1).asText());
+    }
+
+    /** A value Jackson cannot write breaks its line half-way: that line is replaced, and the next one is whole. */
+    @Test
+    void aLineThatCannotBeWrittenIsReplacedAndTheNextLineIsWhole() throws Exception {
+        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+        AccessLog log = new AccessLog(sink);
+        Map<String, Object> broken = new LinkedHashMap<>();
+        broken.put("event", "request");
+        broken.put("value", new Object() {
+            public String getValue() {
+                throw new IllegalStateException("cannot be written");
+            }
+        });
+        log.write(broken);
+        Map<String, Object> next = new LinkedHashMap<>();
+        next.put("event", "request");
+        next.put("status", 200);
+        log.write(next);
+        log.close();
+
+        String[] lines = sink.toString(StandardCharsets.UTF_8).split("\n", -1);
+        assertEquals(List.of("{\"event\":\"log_error\"}", "{\"event\":\"request\",\"status\":200}", ""), List.of(lines));
     }
 
     private static List<String> iterable(java.util.Iterator<String> names) {
