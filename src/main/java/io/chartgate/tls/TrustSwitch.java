@@ -9,6 +9,9 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import javax.net.ssl.CertPathTrustManagerParameters;
@@ -22,6 +25,12 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * the gateway's current state holds, read at each handshake. A reload that swaps the state thereby changes what
  * handshakes and requests are judged by in the same step, on every event loop; the TLS context itself only carries
  * the server's key and the CA names the CertificateRequest advertises ({@link #advertise}).
+ *
+ * <p>A chain's first handshake under a trust is judged by the JDK's PKIX trust manager (path, signatures, key
+ * usage, algorithm constraints, our {@link RevocationChecker}). A chain a client sends again under the same trust
+ * (a client reconnecting) is judged by what only time can change: its kept path's dates and CRLs
+ * ({@link ClientTrust#verify}); when that refuses, the full check runs again and gives the refusal its reason. The
+ * full check was about a tenth of a new connection's CPU (load-tests row d, JFR).
  */
 public final class TrustSwitch extends ClientOnlyTrustManager {
 
@@ -31,8 +40,22 @@ public final class TrustSwitch extends ClientOnlyTrustManager {
     private volatile Built built;
     private volatile ClientTrust advertised;
 
-    /** A trust and the PKIX trust manager built for it, so a trust is built once, not per handshake. */
-    private record Built(ClientTrust trust, ObservingTrustManager manager) {
+    /** Chains a handshake accepted under one trust that are kept for the next: at most this many. */
+    static final int MAX_ACCEPTED = 1024;
+
+    private final LongAdder fullChecks = new LongAdder();
+
+    /**
+     * A trust, the PKIX trust manager built for it (once, not per handshake), and the chains its full check
+     * accepted.
+     */
+    private record Built(ClientTrust trust, ObservingTrustManager manager, Set<List<X509Certificate>> accepted) {
+    }
+
+    /** The check one handshake asks of the PKIX trust manager. */
+    @FunctionalInterface
+    private interface FullCheck {
+        void run(ObservingTrustManager manager) throws CertificateException;
     }
 
     /**
@@ -54,15 +77,41 @@ public final class TrustSwitch extends ClientOnlyTrustManager {
         advertised = trust;
     }
 
-    private ObservingTrustManager current() {
+    private Built current() {
         ClientTrust trust = inForce.get();
         Built b = built;
         if (b == null || b.trust() != trust) {
             // two handshakes racing here both build it: harmless, the same trust gives the same answers
-            b = new Built(trust, build(trust));
+            b = new Built(trust, build(trust), ConcurrentHashMap.newKeySet());
             built = b;
         }
-        return b.manager();
+        return b;
+    }
+
+    /** Judges {@code chain}: by its kept path when the full check accepted it under this trust before, else fully. */
+    private void check(X509Certificate[] chain, FullCheck full) throws CertificateException {
+        Built b = current();
+        List<X509Certificate> key = chain.length == 0 ? null : List.of(chain);
+        if (key != null && b.accepted().contains(key)) {
+            if (b.trust().verify(key, clock.instant()).chain() != null) {
+                return;
+            }
+            // time refuses it now (an expiry, a stale CRL): the full check says so with its own reason
+            b.accepted().remove(key);
+        }
+        fullChecks.increment();
+        full.run(b.manager());
+        if (key != null && b.trust().verify(key, clock.instant()).chain() != null) {
+            if (b.accepted().size() >= MAX_ACCEPTED) {
+                b.accepted().clear(); // a bound, not an eviction policy: the next handshake of each checks fully
+            }
+            b.accepted().add(key);
+        }
+    }
+
+    /** How many handshakes the PKIX trust manager judged, for tests. */
+    long fullChecks() {
+        return fullChecks.sum();
     }
 
     private ObservingTrustManager build(ClientTrust trust) {
@@ -98,17 +147,17 @@ public final class TrustSwitch extends ClientOnlyTrustManager {
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        current().checkClientTrusted(chain, authType, engine);
+        check(chain, manager -> manager.checkClientTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        current().checkClientTrusted(chain, authType, socket);
+        check(chain, manager -> manager.checkClientTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        current().checkClientTrusted(chain, authType);
+        check(chain, manager -> manager.checkClientTrusted(chain, authType));
     }
 
 
