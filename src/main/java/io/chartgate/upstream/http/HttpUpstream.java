@@ -2,8 +2,8 @@ package io.chartgate.upstream.http;
 
 import io.chartgate.config.HttpUpstreamConfig;
 import io.chartgate.config.UpstreamAuth;
-import io.chartgate.metrics.UpstreamFailure;
 import io.chartgate.upstream.BoundedBody;
+import io.chartgate.upstream.ClientSend;
 import io.chartgate.upstream.IndexFetch;
 import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.Upstream;
@@ -13,7 +13,6 @@ import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpClient;
@@ -293,7 +292,7 @@ public final class HttpUpstream implements Upstream {
                 .compose(response -> response.end().map(v -> response.statusCode()))
                 .transform(ar -> {
                     if (ar.failed()) {
-                        return Future.failedFuture(new IllegalStateException(describe(ar.cause())));
+                        return Future.failedFuture(new IllegalStateException(ClientSend.describe(ar.cause())));
                     }
                     String problem = shaper.probeProblem(ar.result());
                     return problem == null ? Future.succeededFuture() : Future.failedFuture(new IllegalStateException(problem));
@@ -305,56 +304,8 @@ public final class HttpUpstream implements Upstream {
      * then {@code responseTimeoutMs} from the end of the request body. Fails with an {@link UpstreamException}.
      */
     private Future<HttpClientResponse> send(RequestOptions options, Function<HttpClientRequest, Future<Void>> body) {
-        Promise<HttpClientResponse> done = Promise.promise();
-        client.request(options).onComplete(ar -> {
-            if (ar.failed()) {
-                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.CONNECT,
-                        "the upstream cannot be reached", describe(ar.cause())));
-                return;
-            }
-            HttpClientRequest outgoing = ar.result();
-            long[] timer = {-1};
-            Future<Void> sent = body.apply(outgoing);
-            sent.onComplete(result -> {
-                if (result.succeeded()) {
-                    if (!outgoing.response().isComplete()) {
-                        timer[0] = vertx.setTimer(config.responseTimeoutMs(), id -> {
-                            done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT, UpstreamFailure.TIMEOUT,
-                                    "the upstream did not answer within " + config.responseTimeoutMs() + " ms"));
-                            outgoing.reset();
-                        });
-                    }
-                    return;
-                }
-                // fail first: the reset below also fails the response future, which must not win.
-                // A client that goes away mid-upload ends up here too, so no partial chart is stored.
-                if (result.cause() instanceof UpstreamException e) {
-                    done.tryFail(e);
-                }
-                outgoing.reset();
-            });
-            outgoing.response().onComplete(response -> {
-                vertx.cancelTimer(timer[0]);
-                if (done.future().isComplete()) {
-                    if (response.succeeded()) {
-                        response.result().request().reset();
-                    }
-                    return;
-                }
-                if (response.failed()) {
-                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.RESET,
-                            "the upstream closed the connection", describe(response.cause())));
-                } else if (shaper.credentialsRefused(response.result().statusCode())) {
-                    response.result().request().reset();
-                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.STATUS_5XX,
-                            "the upstream refused the gateway's own credentials (" + response.result().statusCode()
-                                    + "); check the route's keys and permissions"));
-                } else {
-                    done.tryComplete(response.result());
-                }
-            });
-        });
-        return done.future();
+        return ClientSend.send(vertx, client, options, body, config.responseTimeoutMs(), "upstream",
+                shaper::credentialsRefused);
     }
 
     @Override
@@ -407,11 +358,6 @@ public final class HttpUpstream implements Upstream {
     /** Request headers an index fetch never passes on: the step answers conditionals and ranges from its copy. */
     private static final List<String> CONDITIONAL = List.of("If-None-Match", "If-Modified-Since", "If-Match",
             "If-Unmodified-Since", "If-Range", "Range", "Accept-Encoding");
-
-    private static String describe(Throwable cause) {
-        String message = cause.getMessage();
-        return message == null ? cause.getClass().getSimpleName() : message;
-    }
 
     @Override
     public void close() {

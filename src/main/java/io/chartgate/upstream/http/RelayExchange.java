@@ -1,6 +1,7 @@
 package io.chartgate.upstream.http;
 
 import io.chartgate.metrics.UpstreamFailure;
+import io.chartgate.upstream.ClientSend;
 import io.chartgate.upstream.HopByHop;
 import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.UpstreamException;
@@ -158,11 +159,11 @@ final class RelayExchange {
         if (cause instanceof RelayPool.Exhausted) {
             // the gateway's own limit: no upstream failure to count, and the client may try again
             context.dispatch(v -> fail(new UpstreamException(UpstreamException.Kind.OVERLOADED, null,
-                    "every connection the gateway keeps to the upstream is in use; try again", describe(cause))));
+                    "every connection the gateway keeps to the upstream is in use; try again", ClientSend.describe(cause))));
             return;
         }
         context.dispatch(v -> fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.CONNECT,
-                "the upstream cannot be reached", describe(cause))));
+                "the upstream cannot be reached", ClientSend.describe(cause))));
     }
 
     private void connected(RelayConnection connection, boolean reused) {
@@ -286,7 +287,7 @@ final class RelayExchange {
     private boolean head(HttpResponse head) {
         if (head.decoderResult().isFailure()) {
             fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.RESET,
-                    "the upstream sent a malformed response", describe(head.decoderResult().cause())));
+                    "the upstream sent a malformed response", ClientSend.describe(head.decoderResult().cause())));
             return false;
         }
         int status = head.status().code();
@@ -450,7 +451,7 @@ final class RelayExchange {
             return;
         }
         fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.RESET, "the upstream closed the connection",
-                cause == null ? "closed before the response was complete" : describe(cause)));
+                cause == null ? "closed before the response was complete" : ClientSend.describe(cause)));
     }
 
     /**
@@ -554,13 +555,5 @@ final class RelayExchange {
             }
             to.add(header.getKey(), header.getValue());
         }
-    }
-
-    static String describe(Throwable cause) {
-        if (cause == null) {
-            return "no cause";
-        }
-        String message = cause.getMessage();
-        return message == null ? cause.getClass().getSimpleName() : message;
     }
 }

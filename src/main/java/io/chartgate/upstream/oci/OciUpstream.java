@@ -2,6 +2,7 @@ package io.chartgate.upstream.oci;
 
 import io.chartgate.config.OciUpstreamConfig;
 import io.chartgate.metrics.UpstreamFailure;
+import io.chartgate.upstream.ClientSend;
 import io.chartgate.upstream.IndexFetch;
 import io.chartgate.upstream.ResponseRelay;
 import io.chartgate.upstream.Upstream;
@@ -171,7 +172,7 @@ public final class OciUpstream implements Upstream {
                                 response.getHeader("Docker-Content-Digest"), response.getHeader("Link"), collected)));
                         return done.future();
                     }, cause -> Future.failedFuture(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.CONNECT,
-                            "the registry cannot be reached", describe(cause))));
+                            "the registry cannot be reached", ClientSend.describe(cause))));
                 })
                 .compose(answer -> {
                     if (answer.status() != 401) {
@@ -232,49 +233,8 @@ public final class OciUpstream implements Upstream {
         }
         RequestOptions options = new RequestOptions().setMethod(upstream.request().method()).setHost(host).setPort(port)
                 .setURI(upstream.target()).setHeaders(headers).setConnectTimeout(config.connectTimeoutMs());
-        Promise<HttpClientResponse> done = Promise.promise();
-        client.request(options).onComplete(ar -> {
-            if (ar.failed()) {
-                done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.CONNECT,
-                        "the registry cannot be reached", describe(ar.cause())));
-                return;
-            }
-            HttpClientRequest outgoing = ar.result();
-            long[] timer = {-1};
-            ResponseRelay.sendBody(upstream, outgoing).onComplete(result -> {
-                if (result.succeeded()) {
-                    if (!outgoing.response().isComplete()) {
-                        timer[0] = vertx.setTimer(config.responseTimeoutMs(), id -> {
-                            done.tryFail(new UpstreamException(UpstreamException.Kind.TIMEOUT, UpstreamFailure.TIMEOUT,
-                                    "the registry did not answer within " + config.responseTimeoutMs() + " ms"));
-                            outgoing.reset();
-                        });
-                    }
-                    return;
-                }
-                // a client gone mid-upload, or a body over the limit: the registry gets no partial blob
-                if (result.cause() instanceof UpstreamException e) {
-                    done.tryFail(e);
-                }
-                outgoing.reset();
-            });
-            outgoing.response().onComplete(response -> {
-                vertx.cancelTimer(timer[0]);
-                if (done.future().isComplete()) {
-                    if (response.succeeded()) {
-                        response.result().request().reset();
-                    }
-                    return;
-                }
-                if (response.failed()) {
-                    done.tryFail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.RESET,
-                            "the registry closed the connection", describe(response.cause())));
-                } else {
-                    done.tryComplete(response.result());
-                }
-            });
-        });
-        return done.future();
+        return ClientSend.send(vertx, client, options, out -> ResponseRelay.sendBody(upstream, out),
+                config.responseTimeoutMs(), "registry", null);
     }
 
     /**
@@ -336,17 +296,13 @@ public final class OciUpstream implements Upstream {
                 .compose(response -> response.end().map(v -> response.statusCode()))
                 .transform(ar -> {
                     if (ar.failed()) {
-                        return Future.failedFuture(new IllegalStateException(describe(ar.cause())));
+                        return Future.failedFuture(new IllegalStateException(ClientSend.describe(ar.cause())));
                     }
                     int status = ar.result();
                     return status == 200 || status == 401 ? Future.succeededFuture()
                             : Future.failedFuture(new IllegalStateException("GET /v2/ answered " + status
                                     + " (expected 200, or 401 from a registry that wants credentials)"));
                 });
-    }
-
-    private static String describe(Throwable cause) {
-        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     }
 
     @Override
