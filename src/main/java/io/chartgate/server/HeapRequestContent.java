@@ -1,5 +1,6 @@
 package io.chartgate.server;
 
+import io.chartgate.upstream.http.RequestBodyTap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -8,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 
 /**
@@ -20,6 +22,10 @@ import io.netty.handler.codec.http.LastHttpContent;
  * pooled direct memory (Netty's paranoid leak detection found it: {@code testing/NettyLeaks}). A heap copy made
  * here is the same one copy, and a queued one is only garbage when its connection goes; Vert.x passes heap
  * buffers on as they are.
+ *
+ * <p>The body of an upload the relay forwards to a plain http upstream does not reach Vert.x at all: the relay takes
+ * it here, chunk by chunk in its pooled buffers, when it claims it while the request's head is being dispatched
+ * ({@code upstream/http/RequestBodyTap}); Vert.x then sees only the request's end.
  */
 @ChannelHandler.Sharable
 final class HeapRequestContent extends ChannelInboundHandlerAdapter {
@@ -42,6 +48,30 @@ final class HeapRequestContent extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest) {
+            // the relay may take this request's body while Vert.x dispatches its head (RequestBodyTap)
+            RequestBodyTap.dispatching(ctx.channel(), true);
+            try {
+                ctx.fireChannelRead(msg);
+            } finally {
+                RequestBodyTap.dispatching(ctx.channel(), false);
+            }
+            return;
+        }
+        if (msg instanceof HttpContent tapped) {
+            switch (RequestBodyTap.offer(ctx.channel(), tapped)) {
+                case YES -> {
+                    return;
+                }
+                case END -> {
+                    ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
+                    return;
+                }
+                case NO -> {
+                    // Vert.x's, below
+                }
+            }
+        }
         if (msg instanceof HttpContent content && msg != LastHttpContent.EMPTY_LAST_CONTENT && pooled(content.content())) {
             ByteBuf pooled = content.content();
             byte[] bytes = new byte[pooled.readableBytes()];
@@ -55,6 +85,12 @@ final class HeapRequestContent extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        RequestBodyTap.closed(ctx.channel());
+        ctx.fireChannelInactive();
     }
 
     /** Memory a pool or the direct arena lends, which must go back; a plain heap buffer is the collector's. */

@@ -177,7 +177,8 @@ public final class HttpUpstream implements Upstream {
         if (!loop.inEventLoop() || context.nettyEventLoop() != loop) {
             return null;
         }
-        return new RelayExchange(relay, upstream, options, shaper, config.responseTimeoutMs(), context, loop).start();
+        return new RelayExchange(relay, upstream, options, shaper, config.responseTimeoutMs(), context, connection.channel())
+                .start();
     }
 
     /**

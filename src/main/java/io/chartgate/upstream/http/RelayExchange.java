@@ -46,7 +46,8 @@ import java.util.concurrent.TimeUnit;
  * One request relayed to a plain-HTTP upstream at Netty's level, on the client request's own event loop: the
  * request head and body go out on a pooled connection ({@link RelayPool}), the upstream's response comes back
  * into the client's Vert.x response. Body buffers are handed on as they were read (no copy): each read's bytes
- * go to the client in one write, and the buffer is released once that write is done. Backpressure both ways: the
+ * go to the client in one write, and the buffer is released once that write is done. An upload's body is taken
+ * from the client's connection at Netty's level when it can be ({@link RequestBodyTap}), else read through Vert.x. Backpressure both ways: the
  * client's body is paused while the upstream connection is not writable, and the upstream connection is not read
  * while the client's write queue is full.
  *
@@ -68,6 +69,8 @@ final class RelayExchange {
 
     private final RelayPool pool;
     private final UpstreamRequest upstream;
+    /** The client's connection, whose body the exchange may take at Netty's level ({@link RequestBodyTap}). */
+    private final Channel client;
     private final HttpServerResponse response;
     private final ContextInternal context;
     private final EventLoop loop;
@@ -86,6 +89,8 @@ final class RelayExchange {
     private boolean reused;
     private boolean retried;
     private ReadStream<Buffer> body;
+    /** The body taken at Netty's level, or null when it comes through Vert.x ({@link #body}) or there is none. */
+    private RequestBodyTap tap;
     private boolean requestSent;
     private boolean bodyRead;
     private boolean bodyOverLimit;
@@ -101,9 +106,11 @@ final class RelayExchange {
     private ScheduledFuture<?> timer;
 
     RelayExchange(RelayPool pool, UpstreamRequest upstream, RequestOptions options, RequestShaper shaper,
-            long responseTimeoutMs, ContextInternal context, EventLoop loop) {
+            long responseTimeoutMs, ContextInternal context, Channel client) {
         this.pool = pool;
         this.upstream = upstream;
+        this.client = client;
+        EventLoop loop = client.eventLoop();
         HttpServerRequest request = upstream.request();
         this.response = request.response();
         this.context = context;
@@ -147,6 +154,11 @@ final class RelayExchange {
     Future<Void> start() {
         response.exceptionHandler(failure -> clientGone());
         response.drainHandler(v -> resumeReading());
+        if (hasBody) {
+            // only while the request's head is being dispatched, before any of its body reached Vert.x
+            tap = RequestBodyTap.claim(client, upstream.maxBodyBytes(), upstream.bytesIn(), this::bodyEnded,
+                    this::bodyFailed);
+        }
         pool.acquire(loop, this::connectedOnLoop, this::connectFailedOnLoop);
         return done.future();
     }
@@ -183,6 +195,13 @@ final class RelayExchange {
             return;
         }
         channel.writeAndFlush(head, channel.voidPromise());
+        if (tap != null) {
+            if (expectsContinue) {
+                response.writeContinue();
+            }
+            tap.start(channel);
+            return;
+        }
         body = ResponseRelay.body(upstream);
         body.handler(this::bodyChunk);
         body.exceptionHandler(this::bodyFailed);
@@ -250,7 +269,9 @@ final class RelayExchange {
     }
 
     void upstreamWritable() {
-        if (body != null && !finished && !requestSent) {
+        if (tap != null && !finished && !requestSent) {
+            tap.upstreamWritable();
+        } else if (body != null && !finished && !requestSent) {
             context.dispatch(v -> body.resume());
         }
     }
@@ -505,6 +526,11 @@ final class RelayExchange {
      * closes. A body over the limit is past counting (its stream refuses to resume): its request is resumed itself.
      */
     private void discardBody() {
+        if (tap != null) {
+            bodyRead = true;
+            tap.discard();
+            return;
+        }
         if (body == null || bodyRead) {
             return;
         }
