@@ -111,6 +111,7 @@ public final class Gateway {
                 .setMaxHeaderSize(config.server().limits().maxHeaderBytes())
                 .setCompressionSupported(false);
 
+        ClosingConnections closing = new ClosingConnections();
         AtomicReference<Reloader> reloading = new AtomicReference<>();
         CrlFetcher crls = new CrlFetcher(vertx, state::get, trigger -> reloading.get().reload(trigger), metrics, accessLog);
         // One server per event loop, all on the same port (Vert.x hands each new connection to the next one); a
@@ -121,8 +122,7 @@ public final class Gateway {
         }
         List<LoopServer> servers = new CopyOnWriteArrayList<>();
         Supplier<Deployable> perLoop = () -> {
-            LoopServer server = new LoopServer(options, new ProxyHandler(state::get, accessLog, metrics, new ClosingConnections(),
-                    crls::ready),
+            LoopServer server = new LoopServer(options, new ProxyHandler(state::get, accessLog, metrics, closing, crls::ready),
                     metrics, accessLog);
             servers.add(server);
             return server;
