@@ -1,9 +1,9 @@
 package io.chartgate.proxy;
 
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.http.HttpServerRequestInternal;
 
 /**
  * Closes a connection whose request was answered before its body was read, once the client has stopped sending:
@@ -22,30 +22,43 @@ final class LingeringClose {
     static final long MAX_MILLIS = 30_000;
 
     private final HttpConnection connection;
-    private final Vertx vertx;
+    private final ContextInternal context;
     private final long start;
     private long lastRead;
     private long timer = -1;
     private boolean closed;
 
-    private LingeringClose(HttpConnection connection, Vertx vertx) {
+    private LingeringClose(HttpConnection connection, ContextInternal context) {
         this.connection = connection;
-        this.vertx = vertx;
+        this.context = context;
         this.start = System.nanoTime();
         this.lastRead = start;
     }
 
     /**
      * Reads and drops the rest of {@code request}'s body, then closes its connection; closes at once when the body
-     * has ended or there is no event loop to time the wait on. Called on the request's event loop, after the answer.
+     * has ended. Called after the answer, on any thread (a request may be failed by a future another event loop
+     * completed): the waiting is set up and timed on the request's own context.
      */
     static void close(HttpServerRequest request) {
-        Context context = Vertx.currentContext();
-        if (request.isEnded() || context == null) {
+        if (!(request instanceof HttpServerRequestInternal internal)) {
             request.connection().close();
             return;
         }
-        LingeringClose linger = new LingeringClose(request.connection(), context.owner());
+        ContextInternal context = internal.context();
+        if (context.isRunningOnContext()) {
+            linger(request, context);
+        } else {
+            context.runOnContext(v -> linger(request, context));
+        }
+    }
+
+    private static void linger(HttpServerRequest request, ContextInternal context) {
+        if (request.isEnded()) {
+            request.connection().close();
+            return;
+        }
+        LingeringClose linger = new LingeringClose(request.connection(), context);
         request.handler(chunk -> linger.lastRead = System.nanoTime());
         request.endHandler(v -> linger.closeNow());
         request.exceptionHandler(e -> linger.closeNow());
@@ -54,7 +67,7 @@ final class LingeringClose {
     }
 
     private void schedule(long millis) {
-        timer = vertx.setTimer(Math.max(1, millis), id -> expire());
+        timer = context.setTimer(Math.max(1, millis), id -> expire());
     }
 
     private void expire() {
@@ -75,7 +88,7 @@ final class LingeringClose {
         }
         closed = true;
         if (timer >= 0) {
-            vertx.cancelTimer(timer);
+            context.owner().cancelTimer(timer);
             timer = -1;
         }
         connection.close();

@@ -20,6 +20,7 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -33,7 +34,8 @@ import java.util.function.Consumer;
  * <p>At most {@code maxConnections} are open (or being made) at once over all loops, as Vert.x's client pool kept
  * them: one upstream address has some 28,000 ephemeral ports, and a fleet's burst must not take them all. A request
  * beyond that waits on its loop for a connection that comes back or closes, for at most {@code connectTimeoutMs},
- * then fails with {@link Exhausted}.
+ * then fails with {@link Exhausted}; meanwhile the other loops each close their least recently used idle connection,
+ * so places a finished burst left idle elsewhere are not held for {@link #IDLE_MILLIS}.
  */
 final class RelayPool {
 
@@ -127,19 +129,48 @@ final class RelayPool {
 
     /** Makes a connection counted by {@link #reserve()}; its closing, however it comes, gives the count back. */
     private void connect(Loop pool, BiConsumer<RelayConnection, Boolean> ready, Consumer<Throwable> failed) {
+        // the place is given back once, by whichever comes first: the channel's close, or a failure to make one
+        // at all (out of file descriptors, say), whose channel was never registered and so never closes
+        AtomicBoolean counted = new AtomicBoolean(true);
+        Runnable giveBack = () -> {
+            if (counted.getAndSet(false)) {
+                open.decrementAndGet();
+                wakeWaiters();
+            }
+        };
         ChannelFuture connecting = pool.bootstrap.connect(address());
-        connecting.channel().closeFuture().addListener(f -> {
-            open.decrementAndGet();
-            wakeWaiters();
-        });
+        connecting.channel().closeFuture().addListener(f -> giveBack.run());
         connecting.addListener(f -> {
             if (f.isSuccess()) {
                 ready.accept(connecting.channel().pipeline().get(RelayConnection.class), false);
+                return;
+            }
+            Channel channel = connecting.channel();
+            if (channel.isRegistered()) {
+                channel.close();
             } else {
-                connecting.channel().close();
+                giveBack.run();
+            }
+            // a failed registration tells this listener on another thread: the exchange hears of it on its loop
+            if (pool.loop.inEventLoop()) {
                 failed.accept(f.cause());
+            } else {
+                pool.loop.execute(() -> failed.accept(f.cause()));
             }
         });
+    }
+
+    /**
+     * Every place is taken: each other loop closes its least recently used idle connection, which gives its place
+     * back (and wakes the waiters); kept idle for up to {@link #IDLE_MILLIS}, they would otherwise hold the places of
+     * a burst that is over while this loop's requests wait.
+     */
+    private void reclaimIdle(Loop waiting) {
+        for (Loop pool : loops.values()) {
+            if (pool != waiting && pool.idleCount > 0) {
+                pool.loop.execute(pool::closeOldestIdle);
+            }
+        }
     }
 
     /** A connection closed somewhere: a loop with requests waiting may now make one. */
@@ -190,6 +221,7 @@ final class RelayPool {
         }
         connection.idleSince = System.nanoTime();
         pool.idle.addFirst(connection);
+        pool.idleCount = pool.idle.size();
         pool.sweepLater();
     }
 
@@ -198,6 +230,7 @@ final class RelayPool {
         Loop pool = loops.get(connection.channel().eventLoop());
         if (pool != null) {
             pool.idle.remove(connection);
+            pool.idleCount = pool.idle.size();
         }
     }
 
@@ -221,6 +254,8 @@ final class RelayPool {
         final Bootstrap bootstrap;
         /** Most recently used first: the oldest, at the end, are the ones the sweeper closes. */
         final ArrayDeque<RelayConnection> idle = new ArrayDeque<>();
+        /** The size of {@link #idle}, for other loops to see when every place is taken. */
+        volatile int idleCount;
         /** Requests waiting for a connection, oldest first. */
         final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
         /** The size of {@link #waiters}, for other loops to see when a connection closes. */
@@ -260,10 +295,20 @@ final class RelayPool {
             RelayConnection connection;
             while ((connection = idle.pollFirst()) != null) {
                 if (connection.channel().isActive()) {
+                    idleCount = idle.size();
                     return connection;
                 }
             }
+            idleCount = 0;
             return null;
+        }
+
+        void closeOldestIdle() {
+            RelayConnection oldest = idle.pollLast();
+            idleCount = idle.size();
+            if (oldest != null) {
+                oldest.channel().close();
+            }
         }
 
         void await(Waiter waiter) {
@@ -278,6 +323,9 @@ final class RelayPool {
             }, connectTimeoutMs, TimeUnit.MILLISECONDS);
             // a connection may have closed between the count and the queue
             serveWaiters();
+            if (!waiters.isEmpty()) {
+                reclaimIdle(this);
+            }
         }
 
         /** The oldest waiter, taken off the queue with its timeout cancelled; null when none waits. */
@@ -320,6 +368,7 @@ final class RelayPool {
                 idle.pollLast();
                 oldest.channel().close();
             }
+            idleCount = idle.size();
             if (oldest != null) {
                 long due = TimeUnit.MILLISECONDS.toNanos(IDLE_MILLIS) - (now - oldest.idleSince);
                 sweeper = loop.schedule(this::sweep, Math.max(1, due), TimeUnit.NANOSECONDS);
@@ -331,6 +380,7 @@ final class RelayPool {
             while ((connection = idle.pollFirst()) != null) {
                 connection.channel().close();
             }
+            idleCount = 0;
             if (sweeper != null) {
                 sweeper.cancel(false);
                 sweeper = null;

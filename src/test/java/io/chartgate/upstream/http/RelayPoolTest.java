@@ -37,6 +37,8 @@ class RelayPoolTest {
 
     private static Vertx vertx;
     private static EventLoop loop;
+    /** Another event loop than {@link #loop}. */
+    private static EventLoop other;
     private ServerSocket upstream;
     private final List<Socket> accepted = new CopyOnWriteArrayList<>();
     private RelayPool pool;
@@ -47,8 +49,11 @@ class RelayPoolTest {
 
     @BeforeAll
     static void startVertx() {
-        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         loop = ((ContextInternal) vertx.getOrCreateContext()).nettyEventLoop();
+        do {
+            other = ((VertxInternal) vertx).nettyEventLoopGroup().next();
+        } while (other == loop);
     }
 
     @AfterAll
@@ -139,9 +144,51 @@ class RelayPoolTest {
         assertEquals(0, pool.open());
     }
 
+    @Test
+    void aRequestOnALoopWithNothingFreeGetsThePlaceOfAnotherLoopsIdleConnection() throws Exception {
+        Handed first = acquire().get(5, TimeUnit.SECONDS);
+        Handed second = acquire().get(5, TimeUnit.SECONDS);
+        onLoop(() -> {
+            pool.release(first.connection());
+            pool.release(second.connection());
+        });
+        assertEquals(2, pool.open(), "both kept idle on the first loop");
+
+        Handed elsewhere = acquire(other).get(5, TimeUnit.SECONDS);
+        assertFalse(elsewhere.reused());
+        assertSame(other, elsewhere.connection().channel().eventLoop());
+        assertEquals(1, pool.idleOn(loop), "the first loop gave up its least recently used idle connection");
+    }
+
+    @Test
+    void aConnectionThatCannotBeMadeGivesItsPlaceBack() throws Exception {
+        int closedPort;
+        try (ServerSocket unused = new ServerSocket(0)) {
+            closedPort = unused.getLocalPort();
+        }
+        RelayPool refused = new RelayPool((VertxInternal) vertx, "127.0.0.1", closedPort, CONNECT_TIMEOUT_MS, 2);
+        try {
+            for (int i = 0; i < 3; i++) {
+                CompletableFuture<Handed> handed = new CompletableFuture<>();
+                loop.execute(() -> refused.acquire(loop, (c, r) -> handed.complete(new Handed(c, r)),
+                        handed::completeExceptionally));
+                ExecutionException failure = assertThrows(ExecutionException.class, () -> handed.get(5, TimeUnit.SECONDS));
+                assertFalse(failure.getCause() instanceof RelayPool.Exhausted, "the places were given back");
+            }
+            onLoop(() -> { });
+            assertEquals(0, refused.open());
+        } finally {
+            refused.close();
+        }
+    }
+
     private CompletableFuture<Handed> acquire() {
+        return acquire(loop);
+    }
+
+    private CompletableFuture<Handed> acquire(EventLoop on) {
         CompletableFuture<Handed> handed = new CompletableFuture<>();
-        loop.execute(() -> pool.acquire(loop, (connection, reused) -> handed.complete(new Handed(connection, reused)),
+        on.execute(() -> pool.acquire(on, (connection, reused) -> handed.complete(new Handed(connection, reused)),
                 handed::completeExceptionally));
         return handed;
     }
