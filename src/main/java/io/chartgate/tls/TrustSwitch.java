@@ -16,6 +16,8 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import javax.net.ssl.CertPathTrustManagerParameters;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -27,8 +29,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * the server's key and the CA names the CertificateRequest advertises ({@link #advertise}).
  *
  * <p>A chain's first handshake under a trust is judged by the JDK's PKIX trust manager (path, signatures, key
- * usage, algorithm constraints, our {@link RevocationChecker}). A chain a client sends again under the same trust
- * (a client reconnecting) is judged by what only time can change: its kept path's dates and CRLs
+ * usage, algorithm constraints, our {@link RevocationChecker}). A chain a client sends again under the same trust,
+ * in a handshake of the same TLS version (a client reconnecting), is judged by what only time can change: its kept path's dates and CRLs
  * ({@link ClientTrust#verify}); when that refuses, the full check runs again and gives the refusal its reason. The
  * full check was about a tenth of a new connection's CPU (load-tests row d, JFR).
  */
@@ -49,7 +51,14 @@ public final class TrustSwitch extends ClientOnlyTrustManager {
      * A trust, the PKIX trust manager built for it (once, not per handshake), and the chains its full check
      * accepted.
      */
-    private record Built(ClientTrust trust, ObservingTrustManager manager, Set<List<X509Certificate>> accepted) {
+    private record Built(ClientTrust trust, ObservingTrustManager manager, Set<Accepted> accepted) {
+    }
+
+    /**
+     * A chain the full check accepted, and the TLS version of that handshake: the algorithm constraints the JDK
+     * applies depend on it (the signature schemes of TLS 1.2 and 1.3 differ), so a version judges a chain afresh.
+     */
+    private record Accepted(String protocol, List<X509Certificate> chain) {
     }
 
     /** The check one handshake asks of the PKIX trust manager. */
@@ -88,12 +97,15 @@ public final class TrustSwitch extends ClientOnlyTrustManager {
         return b;
     }
 
-    /** Judges {@code chain}: by its kept path when the full check accepted it under this trust before, else fully. */
-    private void check(X509Certificate[] chain, FullCheck full) throws CertificateException {
+    /**
+     * Judges {@code chain}: by its kept path when the full check accepted it under this trust in a handshake of the
+     * same TLS version before, else fully.
+     */
+    private void check(X509Certificate[] chain, String protocol, FullCheck full) throws CertificateException {
         Built b = current();
-        List<X509Certificate> key = chain.length == 0 ? null : List.of(chain);
+        Accepted key = chain.length == 0 ? null : new Accepted(protocol, List.of(chain));
         if (key != null && b.accepted().contains(key)) {
-            if (b.trust().verify(key, clock.instant()).chain() != null) {
+            if (b.trust().verify(key.chain(), clock.instant()).chain() != null) {
                 return;
             }
             // time refuses it now (an expiry, a stale CRL): the full check says so with its own reason
@@ -101,12 +113,16 @@ public final class TrustSwitch extends ClientOnlyTrustManager {
         }
         fullChecks.increment();
         full.run(b.manager());
-        if (key != null && b.trust().verify(key, clock.instant()).chain() != null) {
+        if (key != null && b.trust().verify(key.chain(), clock.instant()).chain() != null) {
             if (b.accepted().size() >= MAX_ACCEPTED) {
                 b.accepted().clear(); // a bound, not an eviction policy: the next handshake of each checks fully
             }
             b.accepted().add(key);
         }
+    }
+
+    private static String protocol(SSLSession handshake) {
+        return handshake == null ? null : handshake.getProtocol();
     }
 
     /** How many handshakes the PKIX trust manager judged, for tests. */
@@ -147,17 +163,19 @@ public final class TrustSwitch extends ClientOnlyTrustManager {
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        check(chain, manager -> manager.checkClientTrusted(chain, authType, engine));
+        check(chain, protocol(engine == null ? null : engine.getHandshakeSession()),
+                manager -> manager.checkClientTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        check(chain, manager -> manager.checkClientTrusted(chain, authType, socket));
+        check(chain, protocol(socket instanceof SSLSocket ssl ? ssl.getHandshakeSession() : null),
+                manager -> manager.checkClientTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        check(chain, manager -> manager.checkClientTrusted(chain, authType));
+        check(chain, null, manager -> manager.checkClientTrusted(chain, authType));
     }
 
 
