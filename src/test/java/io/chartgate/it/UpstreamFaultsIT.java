@@ -2,11 +2,13 @@ package io.chartgate.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.chartgate.testing.GatewayHarness;
+import io.chartgate.testing.KeepAliveClient;
 import io.chartgate.testing.NginxServer;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
@@ -124,6 +126,21 @@ class UpstreamFaultsIT {
         Map<?, ?> body = JSON.readValue(response.body(), Map.class);
         assertEquals("upstream_timeout", body.get("error"));
         assertEquals("the upstream did not answer within 500 ms", body.get("message"));
+    }
+
+    /**
+     * The body was read whole (by the relay, at Netty's level) before the upstream failed to answer: the connection
+     * is kept, as for any error to a request whose body was read, and serves the next request.
+     */
+    @Test
+    void anUploadSentWholeThatTheUpstreamNeverAnswersGets504AndKeepsItsConnection() throws Exception {
+        try (KeepAliveClient keepAlive = KeepAliveClient.connect(TlsClients.context(writer, pki.caFile()), gateway.port())) {
+            KeepAliveClient.Response timedOut = keepAlive.exchange("PUT", "/stalling/demo-1.0.0.tgz", new byte[4096], true);
+            assertEquals(504, timedOut.status(), timedOut::text);
+            assertNotEquals("close", timedOut.header("connection"), "the body was read: the connection is kept");
+            // the next request on the same connection (to a route whose upstream refuses: nginx's log stays as it was)
+            assertEquals(502, keepAlive.get("/closed/index.yaml").status());
+        }
     }
 
     @Test

@@ -158,6 +158,11 @@ final class RelayExchange {
             // only while the request's head is being dispatched, before any of its body reached Vert.x
             tap = RequestBodyTap.claim(client, upstream.maxBodyBytes(), upstream.bytesIn(), this::bodyEnded,
                     this::bodyFailed);
+            if (tap != null) {
+                // no content reaches the Vert.x request now, only its end: it must not wait in the paused request's
+                // queue, or the request would not count as read (and a later error would close its connection)
+                upstream.request().resume();
+            }
         }
         pool.acquire(loop, this::connectedOnLoop, this::connectFailedOnLoop);
         return done.future();
