@@ -30,9 +30,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *
  * <p>A chain's first handshake under a trust is judged by the JDK's PKIX trust manager (path, signatures, key
  * usage, algorithm constraints, our {@link RevocationChecker}). A chain a client sends again under the same trust,
- * in a handshake of the same TLS version (a client reconnecting), is judged by what only time can change: its kept path's dates and CRLs
- * ({@link ClientTrust#verify}); when that refuses, the full check runs again and gives the refusal its reason. The
- * full check was about a tenth of a new connection's CPU (load-tests row d, JFR).
+ * in a handshake of the same TLS version (a client reconnecting), is judged by what only time can change: its kept
+ * path's dates and CRLs ({@link ClientTrust#verify}); when that refuses, the full check runs again and gives the
+ * refusal its reason. The full check was about a tenth of a new connection's CPU (load-tests row d, JFR).
  */
 public final class TrustSwitch extends ClientOnlyTrustManager {
 

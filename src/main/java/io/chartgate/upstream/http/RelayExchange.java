@@ -47,9 +47,9 @@ import java.util.concurrent.TimeUnit;
  * request head and body go out on a pooled connection ({@link RelayPool}), the upstream's response comes back
  * into the client's Vert.x response. Body buffers are handed on as they were read (no copy): each read's bytes
  * go to the client in one write, and the buffer is released once that write is done. An upload's body is taken
- * from the client's connection at Netty's level when it can be ({@link RequestBodyTap}), else read through Vert.x. Backpressure both ways: the
- * client's body is paused while the upstream connection is not writable, and the upstream connection is not read
- * while the client's write queue is full.
+ * from the client's connection at Netty's level when it can be ({@link RequestBodyTap}), else read through Vert.x.
+ * Backpressure both ways: the client's body is paused while the upstream connection is not writable, and the
+ * upstream connection is not read while the client's write queue is full.
  *
  * <p>Failures keep {@link HttpUpstream}'s contract: before the response head the future fails with an
  * {@link UpstreamException} (connect, timeout, reset, status_5xx) and the gateway answers; after it the client's
@@ -176,7 +176,8 @@ final class RelayExchange {
         if (cause instanceof RelayPool.Exhausted) {
             // the gateway's own limit: no upstream failure to count, and the client may try again
             context.dispatch(v -> fail(new UpstreamException(UpstreamException.Kind.OVERLOADED, null,
-                    "every connection the gateway keeps to the upstream is in use; try again", ClientSend.describe(cause))));
+                    "every connection the gateway keeps to the upstream is in use; try again",
+                    ClientSend.describe(cause))));
             return;
         }
         context.dispatch(v -> fail(new UpstreamException(UpstreamException.Kind.UNAVAILABLE, UpstreamFailure.CONNECT,

@@ -170,6 +170,7 @@ public final class RequestBodyTap {
             // not body: Vert.x answers the malformed chunk; what was taken is given up
             drop();
             active = false;
+            resume();
             return Taken.NO;
         }
         ByteBuf data = content.content();
