@@ -10,11 +10,11 @@ import io.vertx.core.internal.http.HttpServerRequestInternal;
  * the rest of the body is read and dropped until it ends, for at most {@value #MAX_MILLIS} ms, or until
  * {@value #IDLE_MILLIS} ms pass without a byte (nginx's {@code lingering_close}, with its default times).
  *
- * <p>Closed at once, a socket with unread bytes in its receive buffer is reset, and a reset makes the client's
- * kernel drop what it had received: the client still sending its upload sees "broken pipe" or "connection reset"
- * instead of the 413 or 403 that was written to it (Java's HTTP client always; Go's and curl's when the reset
- * outruns the answer). Nothing read here is forwarded: the connection is marked closing, so a request that
- * follows the body is dropped ({@link ClosingConnections}).
+ * <p>Closed at once, a socket with unread bytes in its receive buffer is reset: the client still sending its upload
+ * has its write fail ("broken pipe", "connection reset"), and a client that writes its whole request before it
+ * reads the answer (Java's HTTP client) reports that instead of the 413 or 403 written to it; a reset can also make
+ * the client's kernel drop an answer it had not read yet. Nothing read here is forwarded: the connection is marked
+ * closing, so a request that follows the body is dropped ({@link ClosingConnections}).
  */
 final class LingeringClose {
 
