@@ -44,8 +44,13 @@ public final class RequestBodyTap {
 
     private final Channel client;
     private boolean dispatching;
-    /** A body is being taken (held, written or dropped) until its last chunk. */
+    /** A body is being taken (held, written or dropped), until it is written whole or given up. */
     private boolean active;
+    /**
+     * Its chunks are still coming: from the claim to its last chunk. What arrives after that belongs to the next
+     * request (pipelined behind this one while its body waits for the upstream connection) and is never taken.
+     */
+    private boolean receiving;
     private boolean discarding;
     private Channel upstream;
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
@@ -80,7 +85,7 @@ public final class RequestBodyTap {
     /** Takes {@code content} when it belongs to a tapped body; the caller then no longer owns it. */
     public static Taken offer(Channel client, HttpContent content) {
         RequestBodyTap tap = client.attr(KEY).get();
-        return tap == null || !tap.active ? Taken.NO : tap.take(content);
+        return tap == null || !tap.receiving ? Taken.NO : tap.take(content);
     }
 
     /** The client went away: whatever is held is released and the body given up. */
@@ -89,6 +94,7 @@ public final class RequestBodyTap {
         if (tap != null && tap.active) {
             tap.drop();
             tap.active = false;
+            tap.receiving = false;
         }
     }
 
@@ -109,6 +115,7 @@ public final class RequestBodyTap {
             return null;
         }
         tap.active = true;
+        tap.receiving = true;
         tap.discarding = false;
         tap.upstream = null;
         tap.heldEnd = false;
@@ -170,6 +177,7 @@ public final class RequestBodyTap {
             // not body: Vert.x answers the malformed chunk; what was taken is given up
             drop();
             active = false;
+            receiving = false;
             resume();
             return Taken.NO;
         }
@@ -201,6 +209,7 @@ public final class RequestBodyTap {
             }
             if (last) {
                 heldEnd = true;
+                receiving = false;
                 return Taken.END; // still active: the held body goes out on start
             }
             return Taken.YES;
@@ -223,6 +232,7 @@ public final class RequestBodyTap {
     private Taken end(boolean last) {
         if (last) {
             active = false;
+            receiving = false;
             resume();
             return Taken.END;
         }
@@ -232,6 +242,7 @@ public final class RequestBodyTap {
     /** The whole body is written upstream: the exchange ends the request there. */
     private void finish() {
         active = false;
+        receiving = false;
         resume();
         ended.run();
     }

@@ -90,6 +90,25 @@ class RequestBodyTapTest {
         releaseOutbound();
     }
 
+    /**
+     * A request pipelined behind a whole body that still waits for its upstream connection: its chunks are Vert.x's
+     * (they are the next request's body), never appended to the body that waits.
+     */
+    @Test
+    void whatArrivesAfterABodyEndedIsNotTakenWhileThatBodyWaitsForItsUpstream() {
+        RequestBodyTap tap = claimWhileDispatching(1 << 20);
+        RequestBodyTap.offer(client, new DefaultHttpContent(pooled(10)));
+        assertEquals(RequestBodyTap.Taken.END, RequestBodyTap.offer(client, LastHttpContent.EMPTY_LAST_CONTENT));
+        ByteBuf next = pooled(20);
+        assertEquals(RequestBodyTap.Taken.NO, RequestBodyTap.offer(client, new DefaultHttpContent(next)));
+        next.release();
+
+        tap.start(upstream);
+        assertEquals(10, written().content().readableBytes());
+        assertNull(upstream.readOutbound(), "only the body's own bytes went upstream");
+        assertEquals(1, ended.get());
+    }
+
     @Test
     void aRequestNotBeingDispatchedIsNotClaimed() {
         assertNull(RequestBodyTap.claim(client, 1 << 20, counted::addAndGet, ended::incrementAndGet, tooLarge::add));
