@@ -20,8 +20,8 @@ import java.util.function.LongConsumer;
  * <p>A request's body is taken only when the relay claims it while the request's head is being dispatched
  * ({@link #dispatching}): then no chunk of it has reached Vert.x, whose queue would otherwise hold chunks the tap
  * must not overtake. A request dispatched later (behind a pipelined one, after a CRL fetch) goes through Vert.x.
- * Until the upstream connection is made, chunks are held (up to {@value #MAX_HELD} bytes, then the client is not
- * read); after it, they are written as they come, and the client is not read while the upstream connection is not
+ * Until the upstream connection is made, chunks are held (past {@value #MAX_HELD} bytes the client is not read; what
+ * its current read brings still arrives); after it, they are written as they come, and the client is not read while the upstream connection is not
  * writable. Whatever the tap holds is released when the exchange gives the body up or the client goes away.
  * Everything runs on the client connection's event loop, which is also the upstream connection's.
  */
