@@ -161,13 +161,13 @@ final class RelayPool {
     }
 
     /**
-     * Every place is taken: each other loop closes its least recently used idle connection, which gives its place
-     * back (and wakes the waiters); kept idle for up to {@link #IDLE_MILLIS}, they would otherwise hold the places of
-     * a burst that is over while this loop's requests wait.
+     * Every place is taken: each other loop closes its least recently used idle connection, if it has one, which
+     * gives its place back (and wakes the waiters); kept idle for up to {@link #IDLE_MILLIS}, they would otherwise hold
+     * the places of a burst that is over while this loop's requests wait. Only at the bound: a task per loop.
      */
     private void reclaimIdle(Loop waiting) {
         for (Loop pool : loops.values()) {
-            if (pool != waiting && pool.idleCount > 0) {
+            if (pool != waiting) {
                 pool.loop.execute(pool::closeOldestIdle);
             }
         }
@@ -221,7 +221,6 @@ final class RelayPool {
         }
         connection.idleSince = System.nanoTime();
         pool.idle.addFirst(connection);
-        pool.idleCount = pool.idle.size();
         pool.sweepLater();
     }
 
@@ -230,7 +229,6 @@ final class RelayPool {
         Loop pool = loops.get(connection.channel().eventLoop());
         if (pool != null) {
             pool.idle.remove(connection);
-            pool.idleCount = pool.idle.size();
         }
     }
 
@@ -254,8 +252,6 @@ final class RelayPool {
         final Bootstrap bootstrap;
         /** Most recently used first: the oldest, at the end, are the ones the sweeper closes. */
         final ArrayDeque<RelayConnection> idle = new ArrayDeque<>();
-        /** The size of {@link #idle}, for other loops to see when every place is taken. */
-        volatile int idleCount;
         /** Requests waiting for a connection, oldest first. */
         final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
         /** The size of {@link #waiters}, for other loops to see when a connection closes. */
@@ -295,17 +291,14 @@ final class RelayPool {
             RelayConnection connection;
             while ((connection = idle.pollFirst()) != null) {
                 if (connection.channel().isActive()) {
-                    idleCount = idle.size();
                     return connection;
                 }
             }
-            idleCount = 0;
             return null;
         }
 
         void closeOldestIdle() {
             RelayConnection oldest = idle.pollLast();
-            idleCount = idle.size();
             if (oldest != null) {
                 oldest.channel().close();
             }
@@ -368,7 +361,6 @@ final class RelayPool {
                 idle.pollLast();
                 oldest.channel().close();
             }
-            idleCount = idle.size();
             if (oldest != null) {
                 long due = TimeUnit.MILLISECONDS.toNanos(IDLE_MILLIS) - (now - oldest.idleSince);
                 sweeper = loop.schedule(this::sweep, Math.max(1, due), TimeUnit.NANOSECONDS);
@@ -380,7 +372,6 @@ final class RelayPool {
             while ((connection = idle.pollFirst()) != null) {
                 connection.channel().close();
             }
-            idleCount = 0;
             if (sweeper != null) {
                 sweeper.cancel(false);
                 sweeper = null;
