@@ -47,8 +47,7 @@ final class CountingReadStream implements ReadStream<Buffer> {
                 failed = true;
                 source.pause();
                 if (exceptionHandler != null) {
-                    exceptionHandler.handle(new UpstreamException(UpstreamException.Kind.TOO_LARGE,
-                            "the request body is larger than " + limit + " bytes"));
+                    exceptionHandler.handle(UpstreamException.bodyTooLarge(limit));
                 }
                 return;
             }

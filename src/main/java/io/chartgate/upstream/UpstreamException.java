@@ -51,6 +51,11 @@ public final class UpstreamException extends RuntimeException {
         this.detail = detail;
     }
 
+    /** A request body that crossed {@code limit} while it was read (413): one wording wherever it is counted. */
+    public static UpstreamException bodyTooLarge(long limit) {
+        return new UpstreamException(Kind.TOO_LARGE, "the request body is larger than " + limit + " bytes");
+    }
+
     /** For the log only; null when there is nothing beyond the message. */
     public String detail() {
         return detail;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.chartgate.testing.GatewayHarness;
 import io.chartgate.testing.NettyLeaks;
 import io.chartgate.testing.NginxServer;
+import io.chartgate.testing.Resources;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
 import io.netty.util.ResourceLeakDetector;
@@ -61,12 +62,7 @@ class AbortedUploadIT {
 
     @AfterAll
     static void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (nginx != null) {
-            nginx.close();
-        }
+        Resources.closeAll(gateway, nginx);
     }
 
     @Test

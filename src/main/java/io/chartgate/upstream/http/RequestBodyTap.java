@@ -193,8 +193,7 @@ public final class RequestBodyTap {
             content.release();
             drop();
             discarding = true;
-            tooLarge.accept(new UpstreamException(UpstreamException.Kind.TOO_LARGE,
-                    "the request body is larger than " + limit + " bytes"));
+            tooLarge.accept(UpstreamException.bodyTooLarge(limit));
             return end(last);
         }
         if (upstream == null) {
