@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.chartgate.testing.GatewayHarness;
+import io.chartgate.testing.HelmCli;
 import io.chartgate.testing.NginxServer;
 import io.chartgate.testing.TestPki;
 import io.chartgate.testing.TlsClients;
@@ -46,13 +47,14 @@ class HttpUpstreamIT {
     private static GatewayHarness gateway;
     private static Map<String, HttpClient> clients;
     private static TestPki.Issued bob;
+    private static TestPki.Issued alice;
 
     @BeforeAll
     static void start() throws IOException {
         pki = TestPki.create(dir, "HTTP IT CA");
         pki.server("localhost").issue();
         bob = pki.client("bob").ou("engineering").issue();
-        TestPki.Issued alice = pki.client("alice").ou("release").issue();
+        alice = pki.client("alice").ou("release").issue();
         TestPki.Issued eve = pki.client("eve").ou("marketing").issue();
         Path repo = Files.createDirectories(dir.resolve("repo"));
         Files.writeString(repo.resolve("index.yaml"), "apiVersion: v1\nentries: {}\n");
@@ -297,6 +299,51 @@ class HttpUpstreamIT {
         send("bob", "GET", "/ping.txt", null);
         assertEquals(List.of("GET"), proxied(nginx, 1).stream().map(NginxServer.ReceivedRequest::method).toList());
         assertFalse(Files.exists(nginx.root().resolve("charts/huge-1.0.0.tgz")));
+    }
+
+    /**
+     * Uploads as a real client makes them, of a chart helm packaged: curl sends a file over 1 MiB with its length and
+     * {@code Expect: 100-continue}, and what it reads from stdin chunked. Both reach nginx byte for byte (the relay
+     * takes such bodies at Netty's level, server/HeapRequestContent).
+     */
+    @Test
+    void curlUploadsOfAHelmPackagedChartArriveByteForByte() throws Exception {
+        HelmCli helm = HelmCli.of("3", dir.resolve("home-upload"));
+        Path work = Files.createDirectories(dir.resolve("upload-work"));
+        assertTrue(helm.run(work, "create", "upload").ok());
+        // a file of noise in the chart makes the package larger than 1 MiB, past which curl asks to continue
+        byte[] noise = new byte[3 << 20];
+        new Random(11).nextBytes(noise);
+        Files.write(Files.createDirectories(work.resolve("upload/files")).resolve("noise.bin"), noise);
+        assertTrue(helm.run(work, "package", "upload", "-d", work.toString()).ok());
+        Path chart = work.resolve("upload-0.1.0.tgz");
+        assertTrue(Files.size(chart) > (1 << 20));
+
+        assertEquals("201", curl(chart, "-T", chart.toString(), gateway.url("/charts/upload-0.1.0.tgz")));
+        assertEquals("201", curl(chart, "-T", "-", gateway.url("/charts/upload-chunked-0.1.0.tgz")));
+
+        List<NginxServer.ReceivedRequest> puts = proxied(nginx, 2);
+        assertEquals(Long.toString(Files.size(chart)), puts.stream().filter(r -> r.uri().equals("/charts/upload-0.1.0.tgz"))
+                .findFirst().orElseThrow().header("content-length"));
+        assertEquals("chunked", puts.stream().filter(r -> r.uri().equals("/charts/upload-chunked-0.1.0.tgz"))
+                .findFirst().orElseThrow().header("transfer-encoding"));
+        byte[] sent = Files.readAllBytes(chart);
+        assertArrayEquals(sent, Files.readAllBytes(nginx.root().resolve("charts/upload-0.1.0.tgz")));
+        assertArrayEquals(sent, Files.readAllBytes(nginx.root().resolve("charts/upload-chunked-0.1.0.tgz")));
+    }
+
+    /** Runs curl as alice with {@code stdin} as its input; returns the status it printed. */
+    private static String curl(Path stdin, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                "--cert", alice.certFile().toString(), "--key", alice.keyFile().toString(),
+                "--cacert", pki.caFile().toString()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectInput(stdin.toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        assertTrue(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "curl did not finish");
+        String status = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertEquals(0, process.exitValue(), "curl failed; it printed " + status);
+        return status;
     }
 
     @Test
